@@ -1,0 +1,33 @@
+# Lantern: `make demo` and `make test` work from a fresh clone (Python 3.11+, Java 17+).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install demo test services-up services-down services-status clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+services-up: install
+	$(BIN)/lantern services up
+
+services-down: install
+	$(BIN)/lantern services down
+
+services-status: install
+	$(BIN)/lantern services status
+
+demo: install
+	$(BIN)/lantern demo
+
+test: services-up
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) demo-data *.egg-info

@@ -1,0 +1,99 @@
+"""Text and metadata extraction through a real Apache Tika server (`/rmeta/text`).
+
+One call returns the file itself and, recursively, every file embedded in it (the images in
+a DOCX, the PDF inside a ZIP), each with its text, content type and any parse exception.
+We talk to Tika's REST API with httpx rather than the `tika` PyPI package: that package
+downloads and starts its own server from the internet on first use, which this project
+must not do, and keeps its configuration in module-level globals.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import httpx
+
+from indexer import errors
+
+_UNSAFE_HEADER_CHARS = re.compile(r"[^A-Za-z0-9._ -]")
+
+
+@dataclass(slots=True)
+class Extracted:
+    """One document from Tika's recursive output: the container (path "") or an embedded file."""
+
+    embedded_path: str  # "" for the container, "/inner.pdf", "/a.zip/b.docx" for embedded files
+    content_type: str | None
+    file_name: str | None
+    text: str
+    failure: errors.IngestError | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def depth(self) -> int:
+        return self.embedded_path.count("/")
+
+
+def _failure(exception_text: str) -> errors.IngestError:
+    """Classify a Tika stack trace into our error tree, keeping its first line as the reason."""
+    first_line = exception_text.strip().splitlines()[0] if exception_text.strip() else "Tika parse failure"
+    if "EncryptedDocumentException" in exception_text or "password" in exception_text.lower():
+        return errors.Encrypted(first_line)
+    return errors.ExtractionFailed(first_line)
+
+
+def _first(value: object) -> str | None:
+    if isinstance(value, list):
+        return str(value[0]) if value else None
+    return str(value) if value is not None else None
+
+
+class TikaExtractor:
+    """A thin client for one Tika server. Thread-safe; reuse one per ingest run."""
+
+    def __init__(self, url: str, timeout: float = 120.0):
+        self.url = url.rstrip("/")
+        self._http = httpx.Client(base_url=self.url, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def extract(self, data: bytes, file_name: str | None = None) -> list[Extracted]:
+        """Text of `data` and of everything embedded in it; raises IngestError subclasses on failure."""
+        headers = {"Accept": "application/json"}
+        if file_name:
+            safe_name = _UNSAFE_HEADER_CHARS.sub("_", file_name)[:200]
+            headers["Content-Disposition"] = f'attachment; filename="{safe_name}"'
+        try:
+            response = self._http.put("/rmeta/text", content=data, headers=headers)
+        except httpx.TimeoutException as exc:
+            raise errors.ExtractionFailed(f"Tika timed out after {self._http.timeout.read}s") from exc
+        except httpx.HTTPError as exc:
+            raise errors.ServiceUnavailable(f"Tika at {self.url} did not answer: {exc}") from exc
+        if response.status_code == 422:
+            raise _failure(response.text or "Tika could not parse the file (422)")
+        if response.status_code >= 400:
+            raise errors.ExtractionFailed(f"Tika answered {response.status_code}: {response.text[:200]}")
+        return [self._to_extracted(entry) for entry in response.json()]
+
+    @staticmethod
+    def _to_extracted(entry: dict) -> Extracted:
+        exception = entry.get("X-TIKA:EXCEPTION:container_exception") or entry.get("X-TIKA:EXCEPTION:runtime")
+        warnings = [str(w).strip().splitlines()[0] for w in _as_list(entry.get("X-TIKA:EXCEPTION:warn")) if str(w).strip()]
+        for embedded_error in _as_list(entry.get("X-TIKA:EXCEPTION:embedded_exception")):
+            warnings.append("embedded file failed: " + str(embedded_error).strip().splitlines()[0])
+        return Extracted(
+            embedded_path=_first(entry.get("X-TIKA:embedded_resource_path")) or "",
+            content_type=(_first(entry.get("Content-Type")) or "").split(";")[0].strip() or None,
+            file_name=_first(entry.get("resourceName")),
+            text=(_first(entry.get("X-TIKA:content")) or "").strip(),
+            failure=_failure(str(exception)) if exception else None,
+            warnings=warnings,
+        )
+
+
+def _as_list(value: object) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]

@@ -1,0 +1,137 @@
+"""The item model: one OpenSearch document per email, message, attachment or loose document.
+
+Field names are the public contract (documented in the README, mapped in
+`services/index.py`). Sources yield `Item`s and `Problem`s; the pipeline enriches items and
+writes them, and writes problems to the exception report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Kind = Literal["email", "message", "sms", "attachment", "document"]
+Record = Literal["official", "private"]
+Extraction = Literal["ok", "partial", "ocr", "failed"]
+
+
+def stable_id(source_sha256: str, locator: str) -> str:
+    """Item id: a hash of the source file's digest and the locator inside it, so re-ingest is idempotent."""
+    return hashlib.sha256(f"{source_sha256}\x00{locator}".encode()).hexdigest()[:40]
+
+
+@dataclass(slots=True)
+class Address:
+    """One person reference as found (`raw`) plus its parsed parts and resolved `person` key."""
+
+    raw: str
+    name: str | None = None
+    address: str | None = None
+    person: str | None = None
+
+    def to_doc(self) -> dict[str, Any]:
+        return {k: v for k, v in (("raw", self.raw), ("name", self.name), ("address", self.address), ("person", self.person)) if v}
+
+
+@dataclass(slots=True)
+class Custody:
+    """Who the evidence came from; the same for every item of one ingest run."""
+
+    custodian: str
+    record: Record
+    account: str | None = None
+    collection: str | None = None
+
+
+@dataclass(slots=True)
+class Item:
+    """One searchable unit. `id`, `family_id` and `parent_id` are stable across re-ingests."""
+
+    id: str
+    kind: Kind
+    channel: str
+    source_path: str
+    locator: str
+    source_sha256: str
+    custody: Custody
+    family_id: str
+    parent_id: str | None = None
+    depth: int = 0
+    subject: str | None = None
+    body: str = ""
+    sender: Address | None = None
+    to: list[Address] = field(default_factory=list)
+    cc: list[Address] = field(default_factory=list)
+    bcc: list[Address] = field(default_factory=list)
+    date: str | None = None
+    date_original: str | None = None
+    timezone: str | None = None
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    references: list[str] = field(default_factory=list)
+    file_name: str | None = None
+    content_type: str | None = None
+    size: int | None = None
+    attachment_names: list[str] = field(default_factory=list)
+    content_sha256: str | None = None
+    extraction: Extraction = "ok"
+    problems: list[str] = field(default_factory=list)
+
+    def to_doc(self) -> dict[str, Any]:
+        """The OpenSearch document for this item (empty fields left out)."""
+        doc: dict[str, Any] = {
+            "id": self.id,
+            "kind": self.kind,
+            "channel": self.channel,
+            "source_path": self.source_path,
+            "locator": self.locator,
+            "source_sha256": self.source_sha256,
+            "custodian": self.custody.custodian,
+            "account": self.custody.account,
+            "record": self.custody.record,
+            "collection": self.custody.collection,
+            "family_id": self.family_id,
+            "parent_id": self.parent_id,
+            "depth": self.depth,
+            "subject": self.subject,
+            "body": self.body,
+            "from": self.sender.to_doc() if self.sender else None,
+            "to": [a.to_doc() for a in self.to],
+            "cc": [a.to_doc() for a in self.cc],
+            "bcc": [a.to_doc() for a in self.bcc],
+            "date": self.date,
+            "date_original": self.date_original,
+            "timezone": self.timezone,
+            "message_id": self.message_id,
+            "in_reply_to": self.in_reply_to,
+            "references": self.references,
+            "file_name": self.file_name,
+            "content_type": self.content_type,
+            "size": self.size,
+            "attachment_names": self.attachment_names,
+            "content_sha256": self.content_sha256,
+            "extraction": self.extraction,
+            "problems": self.problems,
+        }
+        return {k: v for k, v in doc.items() if v is not None and v != []}
+
+
+@dataclass(slots=True)
+class Problem:
+    """An exception-report entry: something in `source_path` at `locator` that was not fully read.
+
+    `code` is a short stable category (see `indexer.errors`) so problems can be counted by kind.
+    """
+
+    source_path: str
+    locator: str
+    code: str
+    reason: str
+    item_id: str | None = None
+
+    def to_doc(self) -> dict[str, Any]:
+        doc = {"source_path": self.source_path, "locator": self.locator, "code": self.code, "reason": self.reason}
+        if self.item_id:
+            doc["item_id"] = self.item_id
+        return doc

@@ -1,0 +1,196 @@
+"""The ingest pipeline: files → source reader → items → enrichment → bulk writes, problems → report.
+
+Every input file ends in exactly one of two places: indexed items, or the exception report
+(often both: an email indexed, one of its attachments reported). Items stream through; the
+only thing held per run is a count by kind.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from opensearchpy import OpenSearch
+
+from indexer import errors, sources, store
+from indexer.enrich.hashing import file_sha256
+from indexer.extract import TikaExtractor
+from indexer.model import Custody, Item, Problem
+from indexer.report import ExceptionReport
+from indexer.sources.base import Limits, SourceContext
+
+
+class Progress(Protocol):
+    """What the pipeline reports while it runs (the CLI draws a bar from it)."""
+
+    def start(self, total_files: int, total_bytes: int) -> None: ...
+
+    def advance(self, path: Path, size: int) -> None: ...
+
+
+class _Silent:
+    def start(self, total_files: int, total_bytes: int) -> None:
+        pass
+
+    def advance(self, path: Path, size: int) -> None:
+        pass
+
+
+@dataclass
+class Summary:
+    """What one ingest run did; printed by the CLI and returned to Python callers."""
+
+    files: int = 0
+    items_by_kind: Counter = field(default_factory=Counter)
+    problems_by_code: Counter = field(default_factory=Counter)
+    report_path: Path | None = None
+    seconds: float = 0.0
+
+    @property
+    def items(self) -> int:
+        return sum(self.items_by_kind.values())
+
+    @property
+    def problems(self) -> int:
+        return sum(self.problems_by_code.values())
+
+
+def discover(paths: Iterable[Path]) -> Iterator[Path | Problem]:
+    """Regular files under `paths` in a stable order; symlinks are reported, never followed."""
+    for path in paths:
+        if path.is_symlink():
+            yield Problem(str(path), "", errors.Unsupported.code, "symbolic link not followed")
+        elif path.is_file():
+            yield path
+        elif path.is_dir():
+            for root, dirs, files in os.walk(path, followlinks=False):
+                dirs.sort()
+                for name in sorted(files):
+                    yield from discover([Path(root) / name])
+        else:
+            yield Problem(str(path), "", errors.Unreadable.code, "no such file or directory")
+
+
+# Signatures of common formats no reader handles yet, to make "unsupported" say what the file is.
+_KNOWN_SIGNATURES = (
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an OLE compound file (Outlook .msg or legacy Office)"),
+    (b"!BDN", "an Outlook PST/OST store"),
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP container (Office document or archive)"),
+)
+
+
+def _describe(head: bytes) -> str:
+    for signature, description in _KNOWN_SIGNATURES:
+        if head.startswith(signature):
+            return f"; the content is {description}"
+    return ""
+
+
+def _read_file(path: Path, custody: Custody, extractor: TikaExtractor, limits: Limits) -> Iterator[Item | Problem]:
+    """Items and problems of one file; any failure becomes a Problem and the run goes on."""
+    where = str(path.resolve())
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(sources.HEAD_BYTES)
+        if not head:
+            raise errors.Empty("the file is empty (0 bytes)")
+        reader = sources.choose(path, head)
+        if reader is None:
+            raise errors.Unsupported(f"no reader for this file type (extension {path.suffix or 'none'!r}{_describe(head)})")
+        ctx = SourceContext(where, file_sha256(path), custody, extractor, limits)
+        yield from reader.read(path, ctx)
+    except errors.IngestError as exc:
+        yield Problem(where, "", exc.code, str(exc))
+    except OSError as exc:
+        yield Problem(where, "", errors.Unreadable.code, f"could not read the file: {exc.strerror or exc}")
+    except Exception as exc:  # noqa: BLE001 - a reader bug on one hostile file must not stop the run
+        yield Problem(where, "", "reader_error", f"{exc.__class__.__name__}: {exc}")
+
+
+def ingest(
+    paths: Iterable[Path],
+    custody: Custody,
+    client: OpenSearch,
+    index: str,
+    extractor: TikaExtractor,
+    report: ExceptionReport,
+    limits: Limits = Limits(),
+    progress: Progress | None = None,
+    chunk_size: int = 500,
+) -> Summary:
+    """Ingest every file under `paths` into `index`; return the counts. Safe to re-run: ids are stable."""
+    started = time.monotonic()
+    progress = progress or _Silent()
+    summary = Summary(report_path=report.path)
+    found = list(discover(paths))
+    files = [p for p in found if isinstance(p, Path)]
+    progress.start(len(files), sum(p.stat().st_size for p in files))
+
+    def record(problem: Problem) -> None:
+        report.add(problem)
+        summary.problems_by_code[problem.code] += 1
+
+    for problem in (p for p in found if isinstance(p, Problem)):
+        record(problem)
+
+    def items() -> Iterator[Item]:
+        for path in files:
+            summary.files += 1
+            for produced in _read_file(path, custody, extractor, limits):
+                if isinstance(produced, Problem):
+                    record(produced)
+                else:
+                    summary.items_by_kind[produced.kind] += 1
+                    yield produced
+            progress.advance(path, path.stat().st_size)
+
+    for rejected in store.write_items(client, index, items(), chunk_size=chunk_size):
+        record(rejected)
+    client.indices.refresh(index=index)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def custody_for(settings, custodian: str, account: str | None, record: str | None, collection: str | None) -> Custody:
+    """The custody of an ingest run; `record` defaults from the account's domain (LANTERN_OFFICIAL_DOMAINS)."""
+    if not custodian.strip():
+        raise ValueError("--custodian must name a person")
+    if record is None:
+        domain = (account or "").rpartition("@")[2].lower()
+        official = any(domain == d or domain.endswith("." + d) for d in settings.official_domains)
+        record = "official" if official else "private"
+    if record not in ("official", "private"):
+        raise ValueError(f"--record must be 'official' or 'private', not {record!r}")
+    collection = collection or date.today().isoformat()
+    return Custody(custodian=custodian.strip(), record=record, account=account, collection=collection)  # type: ignore[arg-type]
+
+
+def run_ingest(settings, paths: Iterable[Path], custody: Custody, report_path: Path, progress: Progress | None = None) -> Summary:
+    """`ingest` with clients built from settings: the index is created if missing, Tika must answer."""
+    from services.clients import opensearch_client
+    from services.index import ensure_items_index
+    from services.local import ServiceError, check_tika
+
+    client = opensearch_client(settings, timeout=120)
+    try:
+        alias = ensure_items_index(client, settings)
+    except Exception as exc:  # noqa: BLE001 - connection failures come in several types
+        raise ServiceError(f"OpenSearch at {settings.effective_opensearch_url} is not usable ({exc}); run `lantern services up`") from exc
+    healthy, detail = check_tika(settings.effective_tika_url)
+    if not healthy:
+        raise ServiceError(f"Tika at {settings.effective_tika_url} is not answering ({detail}); run `lantern services up`")
+    extractor = TikaExtractor(settings.effective_tika_url, timeout=settings.tika_timeout_seconds)
+    try:
+        with ExceptionReport(report_path) as report:
+            return ingest(paths, custody, client, alias, extractor, report,
+                          limits=Limits(max_attachment_bytes=settings.max_attachment_bytes),
+                          progress=progress, chunk_size=settings.bulk_chunk_size)
+    finally:
+        extractor.close()

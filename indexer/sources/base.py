@@ -1,0 +1,42 @@
+"""What every source reader gets and gives.
+
+A source module exposes `NAME`, `CHANNEL`, `accepts(path, head) -> int` (a score; 0 means no)
+and `read(path, ctx) -> Iterator[Item | Problem]`. The registry (`indexer.sources`) asks
+every module and hands the file to the highest score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from indexer.extract import TikaExtractor
+from indexer.model import Custody, Item, Problem
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Size limits that protect the indexer from hostile input."""
+
+    max_attachment_bytes: int = 200 * 1024 * 1024
+
+
+@dataclass
+class SourceContext:
+    """Everything a reader needs about the file it reads and where its items go."""
+
+    source_path: str
+    source_sha256: str
+    custody: Custody
+    extractor: TikaExtractor
+    limits: Limits
+
+
+class Source(Protocol):
+    NAME: str
+
+    def accepts(self, path: Path, head: bytes) -> int: ...
+
+    def read(self, path: Path, ctx: SourceContext) -> Iterator[Item | Problem]: ...

@@ -1,0 +1,36 @@
+"""Single RFC 5322 messages (`.eml`): one email item plus its attachments."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from indexer.model import Item, Problem
+from indexer.sources.base import SourceContext
+from indexer.sources.mime import message_items, parse_message
+
+NAME = "eml"
+CHANNEL = "email"
+EXTENSIONS = (".eml", ".mht", ".mhtml")
+# A header line at the very start of the file: "Name: value" with a name an email would have.
+_HEADER_START = re.compile(rb"^(?:[\w-]+:[^\n]*\n)+", re.IGNORECASE)
+_KNOWN_HEADER = re.compile(rb"^(received|return-path|from|to|subject|date|message-id|mime-version|delivered-to|x-[\w-]+):", re.I | re.M)
+
+
+def accepts(path: Path, head: bytes) -> int:
+    """High for .eml files, lower for other files that start with email headers; 0 for binary content."""
+    if b"\x00" in head[:1024]:
+        return 0  # a mislabelled binary file (often an Outlook .msg saved as .eml)
+    if path.suffix.lower() in EXTENSIONS:
+        return 100
+    if head.startswith(b"From "):
+        return 0  # an mbox
+    if _HEADER_START.match(head.replace(b"\r\n", b"\n")) and _KNOWN_HEADER.search(head[:1024]):
+        return 50
+    return 0
+
+
+def read(path: Path, ctx: SourceContext) -> Iterator[Item | Problem]:
+    """The message in `path` and its attachments."""
+    yield from message_items(parse_message(path.read_bytes()), ctx, locator="")

@@ -1,0 +1,49 @@
+"""Unix mailboxes (`.mbox`, Thunderbird folders, Google Takeout): one email per message.
+
+The standard library's `mailbox.mbox` scans the file once for message boundaries and then
+reads one message at a time, so memory stays flat however large the mailbox is.
+"""
+
+from __future__ import annotations
+
+import mailbox
+from collections.abc import Iterator
+from pathlib import Path
+
+from indexer import errors
+from indexer.model import Item, Problem
+from indexer.sources.base import SourceContext
+from indexer.sources.mime import message_items, parse_message
+
+NAME = "mbox"
+CHANNEL = "email"
+EXTENSIONS = (".mbox", ".mbx")
+
+
+def accepts(path: Path, head: bytes) -> int:
+    """High when the file starts with an mbox "From " separator line; medium for the extension alone."""
+    if head.startswith(b"From "):
+        return 90
+    if path.suffix.lower() in EXTENSIONS:
+        return 60
+    return 0
+
+
+def read(path: Path, ctx: SourceContext) -> Iterator[Item | Problem]:
+    """Every message in the mailbox with its attachments; locators are `message[N]` (1-based)."""
+    with path.open("rb") as handle:
+        if not handle.read(5).startswith(b"From "):
+            yield Problem(ctx.source_path, "", errors.Corrupt.code, "not an mbox: the file does not start with a 'From ' line")
+            return
+    box = mailbox.mbox(path, create=False)
+    try:
+        for number, key in enumerate(box.iterkeys(), start=1):
+            locator = f"message[{number}]"
+            try:
+                data = box.get_bytes(key)
+            except (OSError, ValueError) as exc:
+                yield Problem(ctx.source_path, locator, errors.Unreadable.code, f"could not read message: {exc}")
+                continue
+            yield from message_items(parse_message(data), ctx, locator)
+    finally:
+        box.close()

@@ -1,0 +1,226 @@
+"""The `lantern` command. Thin: parse arguments, call the library, format the output."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Optional
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from services import local
+from services.install import InstallError
+from services.settings import get_settings
+
+app = typer.Typer(help="Lantern: find all the information held on a subject, across official and private email and chat.",
+                  no_args_is_help=True, add_completion=False)
+services_app = typer.Typer(help="Run the local OpenSearch and Tika servers (or check configured ones).", no_args_is_help=True)
+app.add_typer(services_app, name="services")
+console = Console(stderr=True)
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code=1)
+
+
+def _print_status(statuses: list[local.ServiceStatus]) -> None:
+    table = Table("service", "state", "url", "managed by", "detail")
+    for s in statuses:
+        state = "[green]up[/green]" if s.healthy else "[red]down[/red]"
+        managed = f"lantern (pid {s.pid})" if s.managed and s.pid else ("lantern" if s.managed else "external")
+        table.add_row(s.name, state, s.url, managed, s.detail)
+    Console().print(table)
+
+
+@services_app.command("up")
+def services_up() -> None:
+    """Install (first time only) and start OpenSearch and Tika on 127.0.0.1; wait until both answer."""
+    try:
+        statuses = local.up(get_settings(), say=lambda line: console.print(line))
+    except (local.ServiceError, InstallError) as exc:
+        _fail(str(exc))
+    _print_status(statuses)
+
+
+@services_app.command("down")
+def services_down() -> None:
+    """Stop the OpenSearch and Tika processes that `services up` started."""
+    local.down(get_settings(), say=lambda line: console.print(line))
+
+
+@services_app.command("status")
+def services_status() -> None:
+    """Show whether OpenSearch and Tika are up. Exit code 0 only when both are healthy."""
+    statuses = local.status(get_settings())
+    _print_status(statuses)
+    raise typer.Exit(code=0 if all(s.healthy for s in statuses) else 3)
+
+
+class _Bar:
+    """The ingest progress bar (bytes of input read), shown only on a terminal."""
+
+    def __init__(self, progress: Progress):
+        self.progress = progress
+        self.task = None
+
+    def start(self, total_files: int, total_bytes: int) -> None:
+        self.task = self.progress.add_task(f"ingesting {total_files} files", total=max(total_bytes, 1))
+
+    def advance(self, path: Path, size: int) -> None:
+        self.progress.update(self.task, advance=size, description=f"{path.name[:40]}")
+
+
+@app.command()
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="files or folders (EML, MBOX) to ingest", exists=False),
+    custodian: str = typer.Option(..., help="the person whose mailbox or device this came from"),
+    account: Optional[str] = typer.Option(None, help="the address or phone the material was collected from"),
+    record: Optional[str] = typer.Option(None, help="official or private (default: official if the account's domain is in LANTERN_OFFICIAL_DOMAINS, else private)"),
+    collection: Optional[str] = typer.Option(None, help="name of this ingest batch (default: today's date)"),
+    report: Optional[Path] = typer.Option(None, help="exception report path (JSON Lines); default under LANTERN_HOME/reports"),
+) -> None:
+    """Index email archives. Safe to re-run: items have stable ids, so nothing is duplicated."""
+    from indexer.extract import TikaExtractor
+    from indexer.pipeline import custody_for, run_ingest
+
+    settings = get_settings()
+    try:
+        custody = custody_for(settings, custodian, account, record, collection)
+    except ValueError as exc:
+        _fail(str(exc))
+    if report is None:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        report = settings.reports_dir / f"exceptions-{stamp}.jsonl"
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, disable=not sys.stderr.isatty(), transient=True) as bar:
+        try:
+            summary = run_ingest(settings, paths, custody, report, progress=_Bar(bar))
+        except local.ServiceError as exc:
+            _fail(str(exc))
+    out = Console()
+    out.print(f"files: {summary.files}   items: {summary.items}   problems: {summary.problems}   ({summary.seconds:.1f}s)")
+    for kind, count in sorted(summary.items_by_kind.items()):
+        out.print(f"  {kind}: {count}")
+    for code, count in sorted(summary.problems_by_code.items()):
+        out.print(f"  problem {code}: {count}")
+    out.print(f"exception report: {summary.report_path}")
+
+
+@app.command()
+def search(
+    query: str = typer.Argument("", help='query text: words are ANDed, "phrases", a | b, -word, prefix*'),
+    custodian: list[str] = typer.Option([], help="only these custodians (repeatable)"),
+    channel: list[str] = typer.Option([], help="only these channels, e.g. email (repeatable)"),
+    record: list[str] = typer.Option([], help="official or private (repeatable)"),
+    kind: list[str] = typer.Option([], help="email, attachment, ... (repeatable)"),
+    date_from: Optional[str] = typer.Option(None, "--date-from", help="YYYY-MM-DD"),
+    date_to: Optional[str] = typer.Option(None, "--date-to", help="YYYY-MM-DD"),
+    size: int = typer.Option(20, help="hits to show (max 100)"),
+    as_json: bool = typer.Option(False, "--json", help="print exactly the API's response body"),
+) -> None:
+    """Search the index from the shell; the same search as GET /api/v1/search."""
+    from search_api.search import SearchRequest, run_search
+    from services.clients import opensearch_client
+
+    settings = get_settings()
+    try:
+        request = SearchRequest(q=query, custodian=custodian, channel=channel, record=record, kind=kind,
+                                date_from=date_from, date_to=date_to, size=size)
+    except ValidationError as exc:
+        _fail("; ".join(e["msg"] for e in exc.errors()))
+    result = run_search(opensearch_client(settings), settings.items_alias, request)
+    if as_json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        return
+    out = Console(highlight=False)
+    out.print(f"{result['total']} items")
+    for hit in result["hits"]:
+        title = hit.get("subject") or hit.get("file_name") or "(no subject)"
+        sender = (hit.get("from") or {}).get("raw", "")
+        out.print(f"[bold]{hit['id']}[/bold]  {(hit.get('date') or '')[:10]}  {hit['kind']:<10} {hit['custodian']} ({hit['record']})  {sender}", markup=True)
+        out.print(f"    {title}", markup=False)
+        if hit.get("snippet"):
+            out.print("    " + hit["snippet"].replace("<mark>", "").replace("</mark>", ""), markup=False)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="address to bind; loopback only until authentication is configured"),
+    port: int = typer.Option(8000, help="port to listen on"),
+) -> None:
+    """Serve the search API and the web UI (http://HOST:PORT/, API docs at /docs)."""
+    import uvicorn
+
+    from search_api.app import create_app
+    from services.clients import opensearch_client
+    from services.index import ensure_items_index
+
+    if not _is_loopback(host):
+        _fail(
+            f"refusing to serve on {host}: Lantern holds personal data and authentication is not configured. "
+            "Serve on 127.0.0.1 (the default) and reach it through an authenticating reverse proxy or SSH tunnel."
+        )
+    settings = get_settings()
+    try:
+        ensure_items_index(opensearch_client(settings), settings)
+    except Exception as exc:  # noqa: BLE001 - any failure here means OpenSearch is not usable
+        _fail(f"OpenSearch at {settings.effective_opensearch_url} is not usable ({exc.__class__.__name__}); run `lantern services up`")
+    console.print(f"Lantern UI at http://{host}:{port}/  (authentication off: loopback only)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@app.command("demo-data")
+def demo_data(dest: Path = typer.Argument(Path("demo-data"), help="folder to write the sample archive into")) -> None:
+    """Write the bundled sample archive (two custodians, official and private mailboxes)."""
+    from lantern.sample_archive import generate
+
+    archive = generate(dest)
+    for mailbox in archive.mailboxes:
+        Console().print(f"{mailbox.path}\t{mailbox.custodian}\t{mailbox.account}\t{mailbox.record}")
+
+
+@app.command()
+def demo(
+    dest: Path = typer.Option(Path("demo-data"), help="folder for the sample archive"),
+    serve_ui: bool = typer.Option(True, "--serve/--no-serve", help="serve the UI afterwards"),
+    port: int = typer.Option(8000, help="port for the UI"),
+) -> None:
+    """Start the services, write and ingest the sample archive, and serve the UI on 127.0.0.1."""
+    from lantern.demo import ingest_sample
+
+    settings = get_settings()
+    services_up()
+    report = settings.reports_dir / "demo-exceptions.jsonl"
+    report.unlink(missing_ok=True)
+    archive, summaries = ingest_sample(settings, dest, report)
+    items = sum(s.items for s in summaries)
+    problems = sum(s.problems for s in summaries)
+    Console().print(f"sample archive in {archive.root}: {items} items indexed, {problems} problems (report: {report})")
+    Console().print('try: lantern search "vaccine contract"   or open the UI and search for zanzibarquill')
+    if serve_ui:
+        serve(host="127.0.0.1", port=port)
+
+
+def main() -> None:  # pragma: no cover - entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

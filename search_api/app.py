@@ -1,0 +1,83 @@
+"""The FastAPI application: versioned JSON API under /api/v1 and the thin UI at /.
+
+Errors are answered as `{"detail": "..."}` with a 4xx for a bad request and a 503 when
+OpenSearch is not reachable; an unexpected failure is a 500 with no internals leaked.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
+from opensearchpy.exceptions import NotFoundError, RequestError
+
+from search_api.routes import health, items, search
+from services.clients import opensearch_client
+from services.settings import Settings, get_settings
+
+UI_DIR = files("ui") / "static"
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def _readable(errors: list[dict]) -> str:
+    parts = []
+    for error in errors:
+        where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("query", "path", "body"))
+        parts.append(f"{where}: {error.get('msg', 'invalid')}" if where else error.get("msg", "invalid"))
+    return "; ".join(parts)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for `settings` (default: from the environment)."""
+    settings = settings or get_settings()
+    app = FastAPI(title="Lantern", version="1", description="Search official and private email, chat and attachments.")
+    app.state.settings = settings
+    app.state.opensearch = opensearch_client(settings)
+
+    for router in (search.router, items.router, health.router):
+        app.include_router(router, prefix="/api/v1")
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": _readable(exc.errors())})
+
+    @app.exception_handler(OpenSearchConnectionError)
+    async def search_down(request: Request, exc: OpenSearchConnectionError) -> JSONResponse:
+        return JSONResponse(status_code=503, content={"detail": "the search index (OpenSearch) is not reachable; run `lantern services up`"})
+
+    @app.exception_handler(NotFoundError)
+    async def no_index(request: Request, exc: NotFoundError) -> JSONResponse:
+        return JSONResponse(status_code=404, content={"detail": "nothing has been ingested yet: run `lantern ingest PATH --custodian NAME`"})
+
+    @app.exception_handler(RequestError)
+    async def rejected(request: Request, exc: RequestError) -> JSONResponse:
+        return JSONResponse(status_code=400, content={"detail": f"the search was rejected: {exc.error}"})
+
+    app.mount("/static", StaticFiles(directory=str(UI_DIR)), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(str(UI_DIR / "index.html"))
+
+    return app

@@ -1,0 +1,25 @@
+"""GET /api/v1/items/{id}: one item's text and metadata, its parent and its attachments."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Path
+from opensearchpy import OpenSearch
+
+from search_api.deps import get_opensearch, get_settings
+from search_api.search import get_item
+from services.settings import Settings
+
+router = APIRouter()
+
+
+@router.get("/items/{item_id}")
+def item(
+    item_id: str = Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$"),
+    client: OpenSearch = Depends(get_opensearch),
+    settings: Settings = Depends(get_settings),
+) -> dict:
+    """The full item, with `parent` (or null) and `attachments` (its direct children)."""
+    found = get_item(client, settings.items_alias, item_id)
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"no item with id {item_id!r}")
+    return found

@@ -1,0 +1,162 @@
+"""Search over the items index: request → OpenSearch DSL → the API's response body.
+
+Used by the HTTP route and by `lantern search`, so both give the same answer. The query text
+goes through OpenSearch's `simple_query_string`, which never fails on odd syntax: words are
+ANDed, "quoted phrases", `|` for OR, `-word` to exclude, `word*` for prefixes. (A full
+investigator query language replaces this in search_api/query.)
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from opensearchpy import OpenSearch
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+FACETS = ("custodian", "channel", "record", "kind")
+SEARCH_FIELDS = ["subject^3", "subject.exact^3", "body", "body.exact", "file_name^2", "attachment_names", "from.raw", "to.raw"]
+HIGHLIGHT_FIELDS = ("subject", "body", "file_name")
+MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
+MAX_WINDOW = 10_000
+
+HIT_FIELDS = [
+    "id", "kind", "channel", "custodian", "record", "account", "date", "from", "to", "subject",
+    "file_name", "family_id", "parent_id", "content_type", "extraction",
+]
+
+
+class SearchRequest(BaseModel):
+    """A search: text, filters and a page. Invalid values raise pydantic's ValidationError (→ 422)."""
+
+    q: str = Field("", max_length=4000, description="query text; empty means everything, newest first")
+    custodian: list[str] = Field(default_factory=list)
+    channel: list[str] = Field(default_factory=list)
+    record: list[str] = Field(default_factory=list)
+    kind: list[str] = Field(default_factory=list)
+    date_from: date | None = None
+    date_to: date | None = None
+    size: int = Field(20, ge=0, le=100)
+    offset: int = Field(0, ge=0, le=MAX_WINDOW, alias="from")
+
+    model_config = {"populate_by_name": True}
+
+    @field_validator("record")
+    @classmethod
+    def _known_records(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if value not in ("official", "private"):
+                raise ValueError(f"record must be 'official' or 'private', not {value!r}")
+        return values
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "SearchRequest":
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ValueError("date_from is after date_to")
+        if self.offset + self.size > MAX_WINDOW:
+            raise ValueError(f"from + size must be at most {MAX_WINDOW}; narrow the search instead of paging further")
+        return self
+
+
+def _filters(request: SearchRequest) -> list[dict[str, Any]]:
+    filters: list[dict[str, Any]] = []
+    for name in FACETS:
+        values = getattr(request, name)
+        if values:
+            filters.append({"terms": {name: values}})
+    if request.date_from or request.date_to:
+        bounds: dict[str, str] = {}
+        if request.date_from:
+            bounds["gte"] = request.date_from.isoformat()
+        if request.date_to:
+            bounds["lte"] = request.date_to.isoformat()
+        filters.append({"range": {"date": bounds}})
+    return filters
+
+
+def build_body(request: SearchRequest) -> dict[str, Any]:
+    """The OpenSearch request body for `request`."""
+    text = request.q.strip()
+    must: dict[str, Any]
+    if text:
+        must = {"simple_query_string": {
+            "query": text, "fields": SEARCH_FIELDS, "default_operator": "and",
+            "flags": "AND|OR|NOT|PHRASE|PREFIX|PRECEDENCE|WHITESPACE|ESCAPE",
+        }}
+    else:
+        must = {"match_all": {}}
+    body: dict[str, Any] = {
+        "query": {"bool": {"must": [must], "filter": _filters(request)}},
+        "from": request.offset,
+        "size": request.size,
+        "track_total_hits": True,
+        "_source": HIT_FIELDS,
+        "aggs": {name: {"terms": {"field": name, "size": 50}} for name in FACETS},
+    }
+    if text:
+        body["highlight"] = {
+            "encoder": "html",  # the source text is HTML-escaped; only our <mark> tags are markup
+            "pre_tags": [MARK_OPEN], "post_tags": [MARK_CLOSE],
+            "fields": {name: {"number_of_fragments": 3, "fragment_size": 160} for name in HIGHLIGHT_FIELDS}
+            | {f"{name}.exact": {"number_of_fragments": 3, "fragment_size": 160} for name in HIGHLIGHT_FIELDS},
+        }
+        body["sort"] = ["_score", {"date": {"order": "desc", "missing": "_last"}}]
+    else:
+        body["sort"] = [{"date": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
+    return body
+
+
+def _highlights(raw: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Merge `field` and `field.exact` fragments under the plain field name, without repeats."""
+    merged: dict[str, list[str]] = {}
+    for name, fragments in raw.items():
+        bucket = merged.setdefault(name.removesuffix(".exact"), [])
+        bucket.extend(f for f in fragments if f not in bucket)
+    return merged
+
+
+def format_response(response: dict[str, Any]) -> dict[str, Any]:
+    """The API's response body from an OpenSearch search response."""
+    hits = []
+    for hit in response["hits"]["hits"]:
+        source = hit["_source"]
+        highlights = _highlights(hit.get("highlight", {}))
+        snippet_source = highlights.get("body") or highlights.get("subject") or highlights.get("file_name")
+        hits.append({
+            **{name: source.get(name) for name in HIT_FIELDS},
+            "to": source.get("to", []),
+            "score": hit.get("_score"),
+            "highlights": highlights,
+            "snippet": " … ".join(snippet_source[:2]) if snippet_source else None,
+        })
+    facets = {
+        name: [{"value": b["key"], "count": b["doc_count"]} for b in response["aggregations"][name]["buckets"]]
+        for name in FACETS
+    }
+    return {"total": response["hits"]["total"]["value"], "took_ms": response.get("took"), "hits": hits, "facets": facets}
+
+
+def run_search(client: OpenSearch, index: str, request: SearchRequest) -> dict[str, Any]:
+    """Run `request` against `index` and return the API's response body."""
+    return format_response(client.search(index=index, body=build_body(request)))
+
+
+def get_item(client: OpenSearch, index: str, item_id: str) -> dict[str, Any] | None:
+    """An item with its parent and direct attachments, or None when the id is unknown."""
+    found = client.search(index=index, body={"query": {"ids": {"values": [item_id]}}, "size": 1})["hits"]["hits"]
+    if not found:
+        return None
+    item = found[0]["_source"]
+    item["parent"] = None
+    if item.get("parent_id"):
+        parents = client.search(index=index, body={
+            "query": {"ids": {"values": [item["parent_id"]]}}, "size": 1,
+            "_source": ["id", "kind", "subject", "file_name"],
+        })["hits"]["hits"]
+        item["parent"] = parents[0]["_source"] if parents else None
+    children = client.search(index=index, body={
+        "query": {"term": {"parent_id": item_id}}, "size": 500, "sort": [{"locator": "asc"}],
+        "_source": ["id", "kind", "file_name", "content_type", "size", "extraction"],
+    })["hits"]["hits"]
+    item["attachments"] = [child["_source"] for child in children]
+    return item
