@@ -44,6 +44,9 @@ def read(path: Path, ctx: SourceContext) -> Iterator[Item | Problem]:
             except (OSError, ValueError) as exc:
                 yield Problem(ctx.source_path, locator, errors.Unreadable.code, f"could not read message: {exc}")
                 continue
-            yield from message_items(parse_message(data), ctx, locator)
+            try:
+                yield from message_items(parse_message(data), ctx, locator)
+            except Exception as exc:  # noqa: BLE001 - one hostile message must not cost the rest of the mailbox
+                yield Problem(ctx.source_path, locator, "reader_error", f"{exc.__class__.__name__}: {exc}")
     finally:
         box.close()

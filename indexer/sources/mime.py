@@ -100,9 +100,16 @@ def _is_attachment(part: Message) -> bool:
     if part.get_content_maintype() in ("multipart", "message"):
         return False
     disposition = (part.get_content_disposition() or "").lower()
-    if disposition == "attachment" or part.get_filename():
+    if disposition == "attachment" or _filename(part):
         return True
     return part.get_content_maintype() != "text"
+
+
+def _filename(part: Message) -> str | None:
+    try:
+        return part.get_filename()
+    except Exception:  # noqa: BLE001 - a malformed Content-Disposition; the caller names the part by number
+        return None
 
 
 def _walk(part: Message) -> Iterator[Message]:
@@ -175,9 +182,13 @@ def message_items(msg: EmailMessage, ctx: SourceContext, locator: str) -> Iterat
 
     children: list[Item] = []
     for number, part in enumerate(attachments, start=1):
-        name = part.get_filename() or f"attachment-{number}"
+        name = _filename(part) or f"attachment-{number}"
         item.attachment_names.append(name)
-        children.extend(_attachment_items(part, name, f"{locator}/attachment[{number}]", item, ctx, note))
+        at = f"{locator}/attachment[{number}]"
+        try:
+            children.extend(_attachment_items(part, name, at, item, ctx, note))
+        except Exception as exc:  # noqa: BLE001 - a hostile part must not cost the email and its other parts
+            note("reader_error", f"attachment {name!r} could not be read: {exc.__class__.__name__}: {exc}", at)
     yield item
     yield from children
     yield from problems

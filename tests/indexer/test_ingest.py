@@ -136,4 +136,4 @@ def test_every_real_world_eml_is_indexed_or_reported(services, settings, corpora
     summary = run_ingest(settings, [path], custody, report_path)
     report = read_report(report_path)
     assert summary.files == 1
-    assert summary.items > 0 or any(e["source_path"] == str(path) and e["locator"] == "" for e in report)
+    assert summary.items > 0 or any(e["source_path"] == str(path.resolve()) and e["locator"] == "" for e in report)
