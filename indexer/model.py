@@ -70,6 +70,12 @@ class Item:
     message_id: str | None = None
     in_reply_to: str | None = None
     references: list[str] = field(default_factory=list)
+    thread_id: str | None = None
+    conversation_id: str | None = None
+    conversation_name: str | None = None
+    seq: int | None = None
+    participants: list[Address] = field(default_factory=list)
+    event: str | None = None
     file_name: str | None = None
     content_type: str | None = None
     size: int | None = None
@@ -106,6 +112,12 @@ class Item:
             "message_id": self.message_id,
             "in_reply_to": self.in_reply_to,
             "references": self.references,
+            "thread_id": self.thread_id,
+            "conversation_id": self.conversation_id,
+            "conversation_name": self.conversation_name,
+            "seq": self.seq,
+            "participants": [a.to_doc() for a in self.participants],
+            "event": self.event,
             "file_name": self.file_name,
             "content_type": self.content_type,
             "size": self.size,

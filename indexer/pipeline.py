@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from opensearchpy import OpenSearch
 
@@ -93,7 +94,16 @@ def _describe(head: bytes) -> str:
     return ""
 
 
-def _read_file(path: Path, custody: Custody, extractor: TikaExtractor, limits: Limits) -> Iterator[Item | Problem]:
+@dataclass(frozen=True)
+class ReadOptions:
+    """How sources interpret what the files do not say: limits, the local time zone, the phone region."""
+
+    limits: Limits = Limits()
+    timezone: str = "Europe/London"
+    phone_region: str = "GB"
+
+
+def _read_file(path: Path, custody: Custody, extractor: TikaExtractor, options: ReadOptions) -> Iterator[Item | Problem]:
     """Items and problems of one file; any failure becomes a Problem and the run goes on."""
     where = str(path.resolve())
     try:
@@ -104,7 +114,8 @@ def _read_file(path: Path, custody: Custody, extractor: TikaExtractor, limits: L
         reader = sources.choose(path, head)
         if reader is None:
             raise errors.Unsupported(f"no reader for this file type (extension {path.suffix or 'none'!r}{_describe(head)})")
-        ctx = SourceContext(where, file_sha256(path), custody, extractor, limits)
+        ctx = SourceContext(where, file_sha256(path), custody, extractor, options.limits,
+                            ZoneInfo(options.timezone), options.phone_region)
         yield from reader.read(path, ctx)
     except errors.IngestError as exc:
         yield Problem(where, "", exc.code, str(exc))
@@ -121,7 +132,7 @@ def ingest(
     index: str,
     extractor: TikaExtractor,
     report: ExceptionReport,
-    limits: Limits = Limits(),
+    options: ReadOptions = ReadOptions(),
     progress: Progress | None = None,
     chunk_size: int = 500,
 ) -> Summary:
@@ -143,7 +154,7 @@ def ingest(
     def items() -> Iterator[Item]:
         for path in files:
             summary.files += 1
-            for produced in _read_file(path, custody, extractor, limits):
+            for produced in _read_file(path, custody, extractor, options):
                 if isinstance(produced, Problem):
                     record(produced)
                 else:
@@ -172,7 +183,10 @@ def custody_for(settings, custodian: str, account: str | None, record: str | Non
     return Custody(custodian=custodian.strip(), record=record, account=account, collection=collection)  # type: ignore[arg-type]
 
 
-def run_ingest(settings, paths: Iterable[Path], custody: Custody, report_path: Path, progress: Progress | None = None) -> Summary:
+def run_ingest(
+    settings, paths: Iterable[Path], custody: Custody, report_path: Path,
+    progress: Progress | None = None, timezone: str | None = None,
+) -> Summary:
     """`ingest` with clients built from settings: the index is created if missing, Tika must answer."""
     from services.clients import opensearch_client
     from services.index import ensure_items_index
@@ -190,7 +204,8 @@ def run_ingest(settings, paths: Iterable[Path], custody: Custody, report_path: P
     try:
         with ExceptionReport(report_path) as report:
             return ingest(paths, custody, client, alias, extractor, report,
-                          limits=Limits(max_attachment_bytes=settings.max_attachment_bytes),
+                          options=ReadOptions(Limits(max_attachment_bytes=settings.max_attachment_bytes),
+                                              timezone or settings.default_timezone, settings.phone_region),
                           progress=progress, chunk_size=settings.bulk_chunk_size)
     finally:
         extractor.close()

@@ -86,6 +86,7 @@ def ingest(
     record: Optional[str] = typer.Option(None, help="official or private (default: official if the account's domain is in LANTERN_OFFICIAL_DOMAINS, else private)"),
     collection: Optional[str] = typer.Option(None, help="name of this ingest batch (default: today's date)"),
     report: Optional[Path] = typer.Option(None, help="exception report path (JSON Lines); default under LANTERN_HOME/reports"),
+    timezone: Optional[str] = typer.Option(None, help="IANA zone of the device for chat exports without offsets (default LANTERN_DEFAULT_TIMEZONE, Europe/London)"),
 ) -> None:
     """Index email archives. Safe to re-run: items have stable ids, so nothing is duplicated."""
     from indexer.extract import TikaExtractor
@@ -102,7 +103,7 @@ def ingest(
     columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, disable=not sys.stderr.isatty(), transient=True) as bar:
         try:
-            summary = run_ingest(settings, paths, custody, report, progress=_Bar(bar))
+            summary = run_ingest(settings, paths, custody, report, progress=_Bar(bar), timezone=timezone)
         except local.ServiceError as exc:
             _fail(str(exc))
     out = Console()

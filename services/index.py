@@ -72,6 +72,10 @@ MAPPING: dict[str, Any] = {
         "depth": {"type": "integer"},
         "thread_id": _KEYWORD,
         "conversation_id": _KEYWORD,
+        "conversation_name": {"type": "text", "analyzer": "lantern_exact", "fields": {"keyword": {"type": "keyword", "ignore_above": 512}}},
+        # Chat and system events: deleted, joined, left, subject_changed, security_code, encryption_notice,
+        # disappearing_on, disappearing_off, media_omitted, call, ...
+        "event": _KEYWORD,
         "seq": {"type": "long"},
         "subject": _text(keyword=True),
         "body": _text(),

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
 
     # Ingest.
     official_domains: list[str] = Field(default_factory=lambda: ["gov.uk"])
+    default_timezone: str = "Europe/London"  # for chat exports, whose times carry no offset
+    phone_region: str = "GB"  # for phone numbers written without a country code
     bulk_chunk_size: int = 500
     tika_timeout_seconds: float = 120.0
     max_attachment_bytes: int = 200 * 1024 * 1024

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from indexer.extract import TikaExtractor
 from indexer.model import Custody, Item, Problem
@@ -32,6 +34,9 @@ class SourceContext:
     custody: Custody
     extractor: TikaExtractor
     limits: Limits
+    # Chat exports write local times with no offset: they are read in this zone.
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/London"))
+    phone_region: str = "GB"  # default region for phone numbers without a country code
 
 
 class Source(Protocol):

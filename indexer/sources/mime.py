@@ -19,8 +19,9 @@ from charset_normalizer import from_bytes
 from selectolax.lexbor import LexborHTMLParser
 
 from indexer import errors
-from indexer.enrich.hashing import bytes_sha256, text_sha256
+from indexer.enrich.hashing import text_sha256
 from indexer.model import Address, Item, Problem, stable_id
+from indexer.sources.attachments import attachment_items
 from indexer.sources.base import SourceContext
 
 _IDENTIFYING_HEADERS = ("from", "to", "date", "subject", "message-id", "received", "mime-version", "sender")
@@ -186,71 +187,11 @@ def message_items(msg: EmailMessage, ctx: SourceContext, locator: str) -> Iterat
         item.attachment_names.append(name)
         at = f"{locator}/attachment[{number}]"
         try:
-            children.extend(_attachment_items(part, name, at, item, ctx, note))
+            data = _attachment_bytes(part)
+            damage = part.defects[0].__class__.__name__ if part.defects else None
+            children.extend(attachment_items(data, name, part.get_content_type(), at, item, ctx, note, damage))
         except Exception as exc:  # noqa: BLE001 - a hostile part must not cost the email and its other parts
             note("reader_error", f"attachment {name!r} could not be read: {exc.__class__.__name__}: {exc}", at)
     yield item
     yield from children
     yield from problems
-
-
-def _attachment_items(part: Message, name: str, locator: str, parent: Item, ctx: SourceContext, note) -> list[Item]:
-    """The attachment item and one item per file Tika finds embedded in it."""
-    data = _attachment_bytes(part)
-    attachment = Item(
-        id=stable_id(ctx.source_sha256, locator), kind="attachment", channel=parent.channel,
-        source_path=ctx.source_path, locator=locator, source_sha256=ctx.source_sha256, custody=ctx.custody,
-        family_id=parent.family_id, parent_id=parent.id, depth=parent.depth + 1, date=parent.date,
-        file_name=name, content_type=part.get_content_type(), size=len(data), content_sha256=bytes_sha256(data),
-    )
-    if part.defects:
-        note(errors.Corrupt.code, f"attachment {name!r} is damaged: {part.defects[0].__class__.__name__}", locator, attachment)
-        attachment.extraction = "partial"
-    if not data:
-        note(errors.Empty.code, f"attachment {name!r} is empty", locator, attachment)
-        attachment.extraction = "failed"
-        return [attachment]
-    if len(data) > ctx.limits.max_attachment_bytes:
-        note(errors.TooLarge.code, f"attachment {name!r} is {len(data)} bytes, above the {ctx.limits.max_attachment_bytes}-byte limit", locator, attachment)
-        attachment.extraction = "failed"
-        return [attachment]
-    try:
-        extracted = ctx.extractor.extract(data, name)
-    except errors.IngestError as exc:
-        note(exc.code, f"attachment {name!r}: {exc}", locator, attachment)
-        attachment.extraction = "failed"
-        return [attachment]
-    by_path = {"": attachment}
-    items = [attachment]
-    for entry in extracted:
-        if entry.embedded_path == "":
-            target = attachment
-            target.content_type = entry.content_type or target.content_type
-        else:
-            embedded_locator = f"{locator}!{entry.embedded_path}"
-            container = by_path.get(entry.embedded_path.rsplit("/", 1)[0], attachment)
-            target = Item(
-                id=stable_id(ctx.source_sha256, embedded_locator), kind="attachment", channel=parent.channel,
-                source_path=ctx.source_path, locator=embedded_locator, source_sha256=ctx.source_sha256,
-                custody=ctx.custody, family_id=parent.family_id, parent_id=container.id,
-                depth=attachment.depth + entry.depth, date=parent.date,
-                file_name=entry.file_name or entry.embedded_path.rsplit("/", 1)[-1], content_type=entry.content_type,
-            )
-            by_path[entry.embedded_path] = target
-            items.append(target)
-        target.body = entry.text
-        if target is not attachment:
-            target.content_sha256 = text_sha256(entry.text)
-        if entry.failure is not None:
-            note(entry.failure.code, f"{target.file_name!r}: {entry.failure}", target.locator, target)
-            target.extraction = "failed" if not entry.text else "partial"
-        for warning in entry.warnings:
-            note(errors.ExtractionFailed.code, f"{target.file_name!r}: {warning}", target.locator, target)
-            if target.extraction == "ok":
-                target.extraction = "partial"
-        if not entry.text and target.extraction == "ok":
-            # Not an error of the file, but the officer must know this item is not text-searchable.
-            note(errors.NoText.code, f"{target.file_name!r}: no text could be extracted ({target.content_type}); "
-                 "it may be an image or a scan, or damaged", target.locator, target)
-            target.extraction = "partial"
-    return items
