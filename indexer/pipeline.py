@@ -7,7 +7,6 @@ only thing held per run is a count by kind.
 
 from __future__ import annotations
 
-import os
 from datetime import date
 import time
 from collections import Counter
@@ -20,7 +19,7 @@ from zoneinfo import ZoneInfo
 from opensearchpy import OpenSearch
 
 from indexer import errors, sources, store
-from indexer.enrich.hashing import file_sha256
+from indexer.enrich.hashing import file_sha256, tree_sha256
 from indexer.extract import TikaExtractor
 from indexer.model import Custody, Item, Problem
 from indexer.report import ExceptionReport
@@ -63,19 +62,28 @@ class Summary:
 
 
 def discover(paths: Iterable[Path]) -> Iterator[Path | Problem]:
-    """Regular files under `paths` in a stable order; symlinks are reported, never followed."""
+    """Input units under `paths` in a stable order: regular files, and folders that a source reads
+    whole (a Slack export folder). Symlinks are reported, never followed."""
     for path in paths:
         if path.is_symlink():
             yield Problem(str(path), "", errors.Unsupported.code, "symbolic link not followed")
         elif path.is_file():
             yield path
         elif path.is_dir():
-            for root, dirs, files in os.walk(path, followlinks=False):
-                dirs.sort()
-                for name in sorted(files):
-                    yield from discover([Path(root) / name])
+            if sources.choose(path, b"") is not None:
+                yield path
+                continue
+            for entry in sorted(path.iterdir()):
+                yield from discover([entry])
         else:
             yield Problem(str(path), "", errors.Unreadable.code, "no such file or directory")
+
+
+def unit_size(path: Path) -> int:
+    """Bytes in a file, or in all regular files under a folder."""
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
 # Signatures of common formats no reader handles yet, to make "unsupported" say what the file is.
@@ -104,18 +112,22 @@ class ReadOptions:
 
 
 def _read_file(path: Path, custody: Custody, extractor: TikaExtractor, options: ReadOptions) -> Iterator[Item | Problem]:
-    """Items and problems of one file; any failure becomes a Problem and the run goes on."""
+    """Items and problems of one input unit (a file, or a folder a source reads whole); any
+    failure becomes a Problem and the run goes on."""
     where = str(path.resolve())
     try:
-        with path.open("rb") as handle:
-            head = handle.read(sources.HEAD_BYTES)
-        if not head:
-            raise errors.Empty("the file is empty (0 bytes)")
+        if path.is_dir():
+            head, digest = b"", tree_sha256(path)
+        else:
+            with path.open("rb") as handle:
+                head = handle.read(sources.HEAD_BYTES)
+            if not head:
+                raise errors.Empty("the file is empty (0 bytes)")
+            digest = file_sha256(path)
         reader = sources.choose(path, head)
         if reader is None:
             raise errors.Unsupported(f"no reader for this file type (extension {path.suffix or 'none'!r}{_describe(head)})")
-        ctx = SourceContext(where, file_sha256(path), custody, extractor, options.limits,
-                            ZoneInfo(options.timezone), options.phone_region)
+        ctx = SourceContext(where, digest, custody, extractor, options.limits, ZoneInfo(options.timezone), options.phone_region)
         yield from reader.read(path, ctx)
     except errors.IngestError as exc:
         yield Problem(where, "", exc.code, str(exc))
@@ -142,7 +154,7 @@ def ingest(
     summary = Summary(report_path=report.path)
     found = list(discover(paths))
     files = [p for p in found if isinstance(p, Path)]
-    progress.start(len(files), sum(p.stat().st_size for p in files))
+    progress.start(len(files), sum(unit_size(p) for p in files))
 
     def record(problem: Problem) -> None:
         report.add(problem)
@@ -160,7 +172,7 @@ def ingest(
                 else:
                     summary.items_by_kind[produced.kind] += 1
                     yield produced
-            progress.advance(path, path.stat().st_size)
+            progress.advance(path, unit_size(path))
 
     for rejected in store.write_items(client, index, items(), chunk_size=chunk_size):
         record(rejected)

@@ -50,3 +50,18 @@ def sample(services, settings: Settings, tmp_path_factory):
     report = root / "exceptions.jsonl"
     archive, summaries = ingest_sample(settings, root / "archive", report)
     return archive, summaries, read_report(report)
+
+
+@pytest.fixture
+def ingest_files(services, settings: Settings, tmp_path):
+    """Ingest paths into this session's index: `ingest_files(paths, custodian=..., record=..., timezone=...)`
+    returns (summary, exception-report entries)."""
+    from indexer.pipeline import custody_for, run_ingest
+
+    def run(paths, custodian="Test Custodian", account=None, record="private", timezone=None, collection="tests"):
+        report = tmp_path / f"report-{uuid.uuid4().hex[:6]}.jsonl"
+        custody = custody_for(settings, custodian, account, record, collection)
+        summary = run_ingest(settings, [Path(p) for p in paths], custody, report, timezone=timezone)
+        return summary, read_report(report)
+
+    return run

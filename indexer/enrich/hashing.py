@@ -25,3 +25,14 @@ def file_sha256(path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def tree_sha256(folder) -> str:
+    """SHA-256 over a folder's regular files (relative path and content digest, in sorted order)."""
+    from pathlib import Path
+
+    root = Path(folder)
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink()):
+        digest.update(f"{path.relative_to(root).as_posix()}\x00{file_sha256(path)}\n".encode())
+    return digest.hexdigest()

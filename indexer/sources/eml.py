@@ -20,6 +20,8 @@ _KNOWN_HEADER = re.compile(rb"^(received|return-path|from|to|subject|date|messag
 
 def accepts(path: Path, head: bytes) -> int:
     """High for .eml files, lower for other files that start with email headers; 0 for binary content."""
+    if path.is_dir():
+        return 0
     if b"\x00" in head[:1024]:
         return 0  # a mislabelled binary file (often an Outlook .msg saved as .eml)
     if path.suffix.lower() in EXTENSIONS:

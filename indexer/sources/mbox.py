@@ -22,6 +22,8 @@ EXTENSIONS = (".mbox", ".mbx")
 
 def accepts(path: Path, head: bytes) -> int:
     """High when the file starts with an mbox "From " separator line; medium for the extension alone."""
+    if path.is_dir():
+        return 0
     if head.startswith(b"From "):
         return 90
     if path.suffix.lower() in EXTENSIONS:
