@@ -15,14 +15,18 @@ from opensearchpy import OpenSearch
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 FACETS = ("custodian", "channel", "record", "kind")
-SEARCH_FIELDS = ["subject^3", "subject.exact^3", "body", "body.exact", "file_name^2", "attachment_names", "from.raw", "to.raw"]
+SEARCH_FIELDS = [
+    "subject^3", "subject.exact^3", "body", "body.exact", "file_name^2", "attachment_names",
+    "from.raw", "to.raw", "conversation_name",
+]
 HIGHLIGHT_FIELDS = ("subject", "body", "file_name")
 MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
 MAX_WINDOW = 10_000
 
 HIT_FIELDS = [
     "id", "kind", "channel", "custodian", "record", "account", "date", "from", "to", "subject",
-    "file_name", "family_id", "parent_id", "content_type", "extraction",
+    "file_name", "family_id", "parent_id", "content_type", "extraction", "conversation_id", "conversation_name",
+    "seq", "event",
 ]
 
 
