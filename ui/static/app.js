@@ -388,8 +388,72 @@
     parts.push(el('pre', { class: 'item-body', 'data-testid': 'item-body', text: item.body || '' }));
     if (!item.body) parts.push(el('p', { class: 'muted', text: 'No text was extracted from this item.' }));
 
+    if (item.conversation_id) parts.push(conversationView(item));
+
     dom.itemContent.replaceChildren(...parts);
     heading.focus();
+  }
+
+  // ---------- conversation context (chat messages) ----------
+  const CONTEXT = 10;
+
+  function bubble(message, currentId) {
+    const mine = message.id === currentId;
+    const li = el('li', {
+      class: 'bubble' + (message.event ? ' bubble-event' : '') + (mine ? ' bubble-current' : ''),
+      'data-testid': 'conversation-message', 'data-seq': String(message.seq),
+    }, [
+      el('div', { class: 'bubble-head' }, [
+        el('span', { class: 'bubble-sender', text: fmtAddr(message.from) || (message.event ? 'system' : 'unknown') }),
+        message.date ? el('time', { datetime: message.date, text: fmtDate(message.date) }) : null,
+        message.event ? el('span', { class: 'badge', text: message.event }) : null,
+      ]),
+      el('div', { class: 'bubble-body', text: message.body || '' }),
+    ]);
+    if (mine) li.setAttribute('aria-current', 'true');
+    (message.attachments || []).forEach((a) => li.appendChild(el('div', { class: 'bubble-attachment' }, [
+      el('a', { href: itemHref(a.id), text: a.file_name || '(attachment)' }),
+    ])));
+    if (!mine) li.appendChild(el('a', { class: 'bubble-open', href: itemHref(message.id), text: 'open' }));
+    return li;
+  }
+
+  function conversationView(item) {
+    const list = el('ol', { class: 'conversation', 'data-testid': 'conversation' });
+    const earlier = el('button', { type: 'button', class: 'secondary', 'data-testid': 'conversation-earlier', text: 'Earlier messages' });
+    const later = el('button', { type: 'button', class: 'secondary', 'data-testid': 'conversation-later', text: 'Later messages' });
+    const status = el('p', { class: 'muted', 'aria-live': 'polite', text: 'Loading conversation…' });
+    const base = '/api/v1/conversations/' + encodeURIComponent(item.conversation_id);
+    let first = null;
+    let last = null;
+
+    async function load(around, before, after, where) {
+      const params = new URLSearchParams({ around: around, before: String(before), after: String(after) });
+      let page;
+      try {
+        page = await getJSON(base + '?' + params.toString());
+      } catch (e) {
+        status.textContent = 'The conversation could not be loaded: ' + e.message;
+        return;
+      }
+      let messages = page.messages || [];
+      if (where === 'before') messages = messages.filter((m) => m.id !== around);
+      if (where === 'after') messages = messages.filter((m) => m.id !== around);
+      const nodes = messages.map((m) => bubble(m, item.id));
+      if (where === 'before') list.prepend(...nodes); else list.append(...nodes);
+      if (where !== 'after' && messages.length) first = messages[0].id;
+      if (where !== 'before' && messages.length) last = messages[messages.length - 1].id;
+      if (where !== 'after') earlier.hidden = !page.has_before;
+      if (where !== 'before') later.hidden = !page.has_after;
+      status.textContent = (page.name ? page.name + ' · ' : '') + page.total + ' messages in this conversation';
+    }
+
+    earlier.addEventListener('click', () => load(first, CONTEXT * 2, 0, 'before'));
+    later.addEventListener('click', () => load(last, 0, CONTEXT * 2, 'after'));
+    load(item.id, CONTEXT, CONTEXT, 'around');
+    return el('section', { class: 'conversation-view', 'aria-label': 'Conversation' }, [
+      el('h3', { text: 'Conversation' }), status, earlier, list, later,
+    ]);
   }
 
   // ---------- wiring ----------
