@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test services-up services-down services-status clean
+.PHONY: install system-packages demo test services-up services-down services-status clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,7 +14,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-services-up: install
+# Debian packages (readpst, tesseract, chromium); installs only what is missing.
+system-packages:
+	scripts/install-system-packages.sh
+
+services-up: install system-packages
 	$(BIN)/lantern services up
 
 services-down: install
@@ -23,7 +27,7 @@ services-down: install
 services-status: install
 	$(BIN)/lantern services status
 
-demo: install
+demo: install system-packages
 	$(BIN)/lantern demo
 
 test: services-up
