@@ -29,6 +29,7 @@ class Extracted:
     text: str
     failure: errors.IngestError | None = None
     warnings: list[str] = field(default_factory=list)
+    ocr: bool = False  # the text (or part of it) came from Tesseract OCR
 
     @property
     def depth(self) -> int:
@@ -90,6 +91,8 @@ class TikaExtractor:
             text=(_first(entry.get("X-TIKA:content")) or "").strip(),
             failure=_failure(str(exception)) if exception else None,
             warnings=warnings,
+            ocr=any("TesseractOCRParser" in str(parser) for parser in _as_list(entry.get("X-TIKA:Parsed-By-Full-Set") or entry.get("X-TIKA:Parsed-By")))
+            and int(_first(entry.get("pdf:ocrPageCount")) or 1) > 0,
         )
 
 

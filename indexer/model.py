@@ -81,6 +81,7 @@ class Item:
     size: int | None = None
     attachment_names: list[str] = field(default_factory=list)
     content_sha256: str | None = None
+    dup_group: str | None = None
     extraction: Extraction = "ok"
     problems: list[str] = field(default_factory=list)
 
@@ -123,6 +124,7 @@ class Item:
             "size": self.size,
             "attachment_names": self.attachment_names,
             "content_sha256": self.content_sha256,
+            "dup_group": self.dup_group,
             "extraction": self.extraction,
             "problems": self.problems,
         }

@@ -19,7 +19,9 @@ from zoneinfo import ZoneInfo
 from opensearchpy import OpenSearch
 
 from indexer import errors, sources, store
+from indexer.enrich.duplicates import assign_dup_group
 from indexer.enrich.hashing import file_sha256, tree_sha256
+from indexer.enrich.threads import thread_index
 from indexer.extract import TikaExtractor
 from indexer.model import Custody, Item, Problem
 from indexer.report import ExceptionReport
@@ -170,6 +172,7 @@ def ingest(
                 if isinstance(produced, Problem):
                     record(produced)
                 else:
+                    assign_dup_group(produced)
                     summary.items_by_kind[produced.kind] += 1
                     yield produced
             progress.advance(path, unit_size(path))
@@ -177,6 +180,7 @@ def ingest(
     for rejected in store.write_items(client, index, items(), chunk_size=chunk_size):
         record(rejected)
     client.indices.refresh(index=index)
+    thread_index(client, index)  # threads can span runs and custodians: recomputed over the index
     summary.seconds = time.monotonic() - started
     return summary
 

@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import NotFoundError, RequestError
 
-from search_api.routes import conversations, health, items, search
+from search_api.routes import conversations, health, items, search, threads
 from services.clients import opensearch_client
 from services.settings import Settings, get_settings
 
@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.opensearch = opensearch_client(settings)
 
-    for router in (search.router, items.router, conversations.router, health.router):
+    for router in (search.router, items.router, conversations.router, threads.router, health.router):
         app.include_router(router, prefix="/api/v1")
 
     @app.middleware("http")

@@ -26,7 +26,7 @@ MAX_WINDOW = 10_000
 HIT_FIELDS = [
     "id", "kind", "channel", "custodian", "record", "account", "date", "from", "to", "subject",
     "file_name", "family_id", "parent_id", "content_type", "extraction", "conversation_id", "conversation_name",
-    "seq", "event",
+    "seq", "event", "thread_id", "dup_group",
 ]
 
 
@@ -40,6 +40,7 @@ class SearchRequest(BaseModel):
     kind: list[str] = Field(default_factory=list)
     date_from: date | None = None
     date_to: date | None = None
+    collapse_duplicates: bool = Field(False, description="one hit per dup_group (exact duplicates across custodians)")
     size: int = Field(20, ge=0, le=100)
     offset: int = Field(0, ge=0, le=MAX_WINDOW, alias="from")
 
@@ -97,6 +98,9 @@ def build_body(request: SearchRequest) -> dict[str, Any]:
         "_source": HIT_FIELDS,
         "aggs": {name: {"terms": {"field": name, "size": 50}} for name in FACETS},
     }
+    if request.collapse_duplicates:
+        body["collapse"] = {"field": "dup_group"}
+        body["aggs"]["unique"] = {"cardinality": {"field": "dup_group", "precision_threshold": 40000}}
     if text:
         body["highlight"] = {
             "encoder": "html",  # the source text is HTML-escaped; only our <mark> tags are markup
@@ -137,7 +141,10 @@ def format_response(response: dict[str, Any]) -> dict[str, Any]:
         name: [{"value": b["key"], "count": b["doc_count"]} for b in response["aggregations"][name]["buckets"]]
         for name in FACETS
     }
-    return {"total": response["hits"]["total"]["value"], "took_ms": response.get("took"), "hits": hits, "facets": facets}
+    result = {"total": response["hits"]["total"]["value"], "took_ms": response.get("took"), "hits": hits, "facets": facets}
+    if "unique" in response["aggregations"]:
+        result["total_unique"] = response["aggregations"]["unique"]["value"]
+    return result
 
 
 def run_search(client: OpenSearch, index: str, request: SearchRequest) -> dict[str, Any]:
@@ -163,4 +170,42 @@ def get_item(client: OpenSearch, index: str, item_id: str) -> dict[str, Any] | N
         "_source": ["id", "kind", "file_name", "content_type", "size", "extraction"],
     })["hits"]["hits"]
     item["attachments"] = [child["_source"] for child in children]
+    item["also_held_by"] = _copies(client, index, item)
     return item
+
+
+def _copies(client: OpenSearch, index: str, item: dict[str, Any]) -> list[dict[str, Any]]:
+    """The other items that are exact duplicates of `item`: who else holds a copy, in which record."""
+    if not item.get("dup_group"):
+        return []
+    hits = client.search(index=index, body={
+        "query": {"bool": {"filter": [{"term": {"dup_group": item["dup_group"]}}], "must_not": [{"ids": {"values": [item["id"]]}}]}},
+        "size": 100, "sort": [{"custodian": "asc"}, {"id": "asc"}],
+        "_source": ["id", "custodian", "record", "account", "kind", "source_path", "locator"],
+    })["hits"]["hits"]
+    return [hit["_source"] for hit in hits]
+
+
+def get_thread(client: OpenSearch, index: str, thread_id: str) -> dict[str, Any] | None:
+    """The emails of a thread in date order (one per duplicate group), or None if unknown."""
+    response = client.search(index=index, body={
+        "query": {"bool": {"filter": [{"term": {"thread_id": thread_id}}, {"term": {"kind": "email"}}]}},
+        "sort": [{"date": {"order": "asc", "missing": "_first"}}, {"id": "asc"}],
+        "size": 500, "track_total_hits": True,
+        "_source": ["id", "date", "from", "to", "subject", "custodian", "record", "attachment_names", "dup_group", "message_id"],
+    })
+    hits = response["hits"]["hits"]
+    if not hits:
+        return None
+    emails: list[dict[str, Any]] = []
+    seen: dict[str, dict[str, Any]] = {}
+    for hit in hits:
+        source = hit["_source"]
+        group = source.get("dup_group") or source["id"]
+        if group in seen:  # the same message held by another custodian: list it, don't repeat it
+            seen[group]["held_by"].append({"id": source["id"], "custodian": source["custodian"], "record": source["record"]})
+            continue
+        source["held_by"] = [{"id": source["id"], "custodian": source["custodian"], "record": source["record"]}]
+        seen[group] = source
+        emails.append(source)
+    return {"thread_id": thread_id, "total": response["hits"]["total"]["value"], "messages": emails}

@@ -96,6 +96,8 @@ MAPPING: dict[str, Any] = {
         "attachment_names": {"type": "text", "analyzer": "lantern_exact", "fields": {"keyword": {"type": "keyword", "ignore_above": 512}}},
         "language": _KEYWORD,
         "content_sha256": _KEYWORD,
+        # Exact duplicates share a dup_group (kept as separate items: custody matters).
+        "dup_group": _KEYWORD,
         "near_dup_group": _KEYWORD,
         "has_pii": {"type": "boolean"},
         "extraction": _KEYWORD,
@@ -120,9 +122,12 @@ def index_body() -> dict[str, Any]:
 
 
 def ensure_items_index(client: OpenSearch, settings: Settings) -> str:
-    """Create the versioned items index and its alias if missing; return the alias. Safe to race."""
+    """Create the versioned items index and its alias if missing (else add new mapping fields); return the alias."""
     alias = settings.items_alias
     if client.indices.exists_alias(name=alias):
+        # New fields are additive: put them on the live index. A conflicting change fails here,
+        # and means bumping MAPPING_VERSION and reindexing.
+        client.indices.put_mapping(index=alias, body=MAPPING)
         return alias
     body = index_body()
     body["aliases"] = {alias: {}}

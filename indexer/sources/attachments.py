@@ -75,6 +75,8 @@ def attachment_items(
             note(errors.ExtractionFailed.code, f"{target.file_name!r}: {warning}", target.locator, target)
             if target.extraction == "ok":
                 target.extraction = "partial"
+        if entry.ocr and entry.text and target.extraction == "ok":
+            target.extraction = "ocr"
         if not entry.text and target.extraction == "ok":
             # Not an error of the file, but the officer must know this item is not text-searchable.
             note(errors.NoText.code, f"{target.file_name!r}: no text could be extracted ({target.content_type}); "

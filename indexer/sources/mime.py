@@ -19,6 +19,7 @@ from charset_normalizer import from_bytes
 from selectolax.lexbor import LexborHTMLParser
 
 from indexer import errors
+from indexer.enrich.duplicates import email_dup_key
 from indexer.enrich.hashing import text_sha256
 from indexer.model import Address, Item, Problem, stable_id
 from indexer.sources.attachments import attachment_items
@@ -192,6 +193,8 @@ def message_items(msg: EmailMessage, ctx: SourceContext, locator: str) -> Iterat
             children.extend(attachment_items(data, name, part.get_content_type(), at, item, ctx, note, damage))
         except Exception as exc:  # noqa: BLE001 - a hostile part must not cost the email and its other parts
             note("reader_error", f"attachment {name!r} could not be read: {exc.__class__.__name__}: {exc}", at)
+    direct = [c.content_sha256 or "" for c in children if c.parent_id == item.id]
+    item.dup_group = email_dup_key(item, direct)
     yield item
     yield from children
     yield from problems

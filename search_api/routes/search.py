@@ -24,6 +24,7 @@ def search(
     kind: list[str] = Query([], description="email, attachment, message, sms, document"),
     date_from: date | None = Query(None, description="YYYY-MM-DD, inclusive"),
     date_to: date | None = Query(None, description="YYYY-MM-DD, inclusive"),
+    collapse_duplicates: bool = Query(False, description="one hit per group of exact duplicates"),
     size: int = Query(20, ge=0, le=100),
     offset: int = Query(0, ge=0, alias="from"),
     client: OpenSearch = Depends(get_opensearch),
@@ -33,7 +34,7 @@ def search(
     try:
         request = SearchRequest(
             q=q, custodian=custodian, channel=channel, record=record, kind=kind,
-            date_from=date_from, date_to=date_to, size=size, offset=offset,
+            date_from=date_from, date_to=date_to, size=size, offset=offset, collapse_duplicates=collapse_duplicates,
         )
     except ValidationError as exc:
         raise HTTPException(status_code=422, detail="; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())) from exc

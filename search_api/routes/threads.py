@@ -1,0 +1,25 @@
+"""GET /api/v1/threads/{id}: the emails of one thread, in date order."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Path
+from opensearchpy import OpenSearch
+
+from search_api.deps import get_opensearch, get_settings
+from search_api.search import get_thread
+from services.settings import Settings
+
+router = APIRouter()
+
+
+@router.get("/threads/{thread_id}")
+def thread(
+    thread_id: str = Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_:.-]+$"),
+    client: OpenSearch = Depends(get_opensearch),
+    settings: Settings = Depends(get_settings),
+) -> dict:
+    """Emails of the thread; a message held by several custodians appears once with `held_by` listing them."""
+    found = get_thread(client, settings.items_alias, thread_id)
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"no thread with id {thread_id!r}")
+    return found
