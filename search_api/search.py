@@ -105,13 +105,17 @@ def build_body(request: SearchRequest) -> dict[str, Any]:
         body["highlight"] = {
             "encoder": "html",  # the source text is HTML-escaped; only our <mark> tags are markup
             "pre_tags": [MARK_OPEN], "post_tags": [MARK_CLOSE],
-            "fields": {name: {"number_of_fragments": 3, "fragment_size": 160} for name in HIGHLIGHT_FIELDS}
-            | {f"{name}.exact": {"number_of_fragments": 3, "fragment_size": 160} for name in HIGHLIGHT_FIELDS},
+            "fields": {f"{name}{suffix}": _highlight_options(name) for name in HIGHLIGHT_FIELDS for suffix in ("", ".exact")},
         }
         body["sort"] = ["_score", {"date": {"order": "desc", "missing": "_last"}}]
     else:
         body["sort"] = [{"date": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
     return body
+
+
+def _highlight_options(name: str) -> dict[str, int]:
+    """Body text gets fragments around the hits; short fields (subject, file name) are highlighted whole."""
+    return {"number_of_fragments": 3, "fragment_size": 160} if name == "body" else {"number_of_fragments": 0}
 
 
 def _highlights(raw: dict[str, list[str]]) -> dict[str, list[str]]:

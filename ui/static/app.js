@@ -88,7 +88,7 @@
   function emptyState() {
     const filters = {};
     FACETS.forEach((f) => { filters[f] = []; });
-    return { q: '', date_from: '', date_to: '', from: 0, item: '', filters };
+    return { q: '', date_from: '', date_to: '', from: 0, item: '', collapse: false, filters };
   }
   function cloneState(s, changes) {
     const filters = {};
@@ -103,6 +103,7 @@
     s.date_to = p.get('date_to') || '';
     s.from = Math.max(0, parseInt(p.get('from'), 10) || 0);
     s.item = p.get('item') || '';
+    s.collapse = p.get('collapse_duplicates') === 'true';
     FACETS.forEach((f) => { s.filters[f] = p.getAll(f).filter(Boolean); });
     return s;
   }
@@ -112,6 +113,7 @@
     FACETS.forEach((f) => s.filters[f].forEach((v) => p.append(f, v)));
     if (s.date_from) p.set('date_from', s.date_from);
     if (s.date_to) p.set('date_to', s.date_to);
+    if (s.collapse) p.set('collapse_duplicates', 'true');
     if (forApi) {
       p.set('size', String(PAGE_SIZE));
       p.set('from', String(s.from));
@@ -186,6 +188,7 @@
     dom.q.value = s.q;
     dom.dateFrom.value = s.date_from;
     dom.dateTo.value = s.date_to;
+    dom.collapse.checked = s.collapse;
   }
 
   function render(force) {
@@ -227,7 +230,8 @@
     const total = Number(data.total) || 0;
     const hits = Array.isArray(data.hits) ? data.hits : [];
     lastHits = hits;
-    dom.total.textContent = total === 1 ? '1 item' : total + ' items';
+    dom.total.textContent = (total === 1 ? '1 item' : total + ' items') +
+      (data.total_unique !== undefined ? ' (' + data.total_unique + ' distinct)' : '');
     if (hits.length) {
       const took = (data.took_ms !== undefined && data.took_ms !== null) ? ' (' + data.took_ms + ' ms)' : '';
       dom.range.textContent = 'showing ' + (cur.from + 1) + '–' + (cur.from + hits.length) + took;
@@ -352,6 +356,8 @@
       ['Source path', item.source_path],
       ['Locator', item.locator],
       ['Extraction', item.extraction ? el('span', { class: 'extraction extraction-' + item.extraction, text: item.extraction }) : ''],
+      (item.also_held_by && item.also_held_by.length) ? ['Also held by', el('ul', { class: 'held-by', 'data-testid': 'also-held-by' },
+        item.also_held_by.map((c) => el('li', {}, [el('a', { href: itemHref(c.id), text: c.custodian }), ' ', badge('record', c.record)])))] : null,
       ['Problems', problems.length ? el('ul', { class: 'problems' }, problems.map((p) => el('li', { text: p }))) : 'None'],
     ].filter(Boolean);
     const table = el('table', { class: 'meta-table', 'data-testid': 'item-meta' }, [
@@ -389,9 +395,32 @@
     if (!item.body) parts.push(el('p', { class: 'muted', text: 'No text was extracted from this item.' }));
 
     if (item.conversation_id) parts.push(conversationView(item));
+    if (item.thread_id && item.kind === 'email') parts.push(threadView(item));
 
     dom.itemContent.replaceChildren(...parts);
     heading.focus();
+  }
+
+  // ---------- email thread ----------
+  function threadView(item) {
+    const list = el('ol', { class: 'thread', 'data-testid': 'thread' });
+    const status = el('p', { class: 'muted', 'aria-live': 'polite', text: 'Loading thread…' });
+    getJSON('/api/v1/threads/' + encodeURIComponent(item.thread_id)).then((thread) => {
+      const messages = thread.messages || [];
+      status.textContent = messages.length === 1 ? 'No other messages in this thread.' : messages.length + ' messages in this thread';
+      list.replaceChildren(...messages.map((m) => {
+        const mine = m.held_by.some((h) => h.id === item.id);
+        const li = el('li', { class: 'thread-message' + (mine ? ' bubble-current' : ''), 'data-testid': 'thread-message' }, [
+          m.date ? el('time', { datetime: m.date, text: fmtDate(m.date) }) : null, ' ',
+          mine ? el('strong', { text: titleOf(m) }) : el('a', { href: itemHref(m.id), text: titleOf(m) }),
+          el('span', { class: 'muted', text: ' — ' + (fmtAddr(m.from) || 'unknown sender') + ' · held by ' +
+            m.held_by.map((h) => h.custodian + ' (' + h.record + ')').join(', ') }),
+        ]);
+        if (mine) li.setAttribute('aria-current', 'true');
+        return li;
+      }));
+    }).catch((e) => { status.textContent = 'The thread could not be loaded: ' + e.message; });
+    return el('section', { class: 'thread-view', 'aria-label': 'Thread' }, [el('h3', { text: 'Thread' }), status, list]);
   }
 
   // ---------- conversation context (chat messages) ----------
@@ -459,7 +488,7 @@
   // ---------- wiring ----------
   function init() {
     dom = {
-      form: $('search-form'), q: $('q'), dateFrom: $('date-from'), dateTo: $('date-to'), clear: $('clear-button'),
+      form: $('search-form'), q: $('q'), dateFrom: $('date-from'), dateTo: $('date-to'), collapse: $('collapse'), clear: $('clear-button'),
       error: $('error-banner'), notices: $('notices'), layout: $('layout'), facets: $('facets'),
       facetGroups: $('facet-groups'), results: $('results'), total: $('total'), range: $('range'),
       list: $('result-list'), prev: $('prev-page'), next: $('next-page'),
@@ -468,10 +497,11 @@
     dom.form.addEventListener('submit', (e) => {
       e.preventDefault();
       navigate(cloneState(cur, {
-        q: dom.q.value.trim(), date_from: dom.dateFrom.value, date_to: dom.dateTo.value, from: 0, item: '',
+        q: dom.q.value.trim(), date_from: dom.dateFrom.value, date_to: dom.dateTo.value, from: 0, item: '', collapse: dom.collapse.checked,
       }));
     });
     dom.clear.addEventListener('click', () => { navigate(emptyState()); dom.q.focus(); });
+    dom.collapse.addEventListener('change', () => navigate(cloneState(cur, { collapse: dom.collapse.checked, from: 0, item: '' })));
     dom.prev.addEventListener('click', () => { navigate(cloneState(cur, { from: Math.max(0, cur.from - PAGE_SIZE) })); dom.results.focus(); });
     dom.next.addEventListener('click', () => { navigate(cloneState(cur, { from: cur.from + PAGE_SIZE })); dom.results.focus(); });
     dom.back.addEventListener('click', () => navigate(cloneState(cur, { item: '' })));
