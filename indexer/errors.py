@@ -36,6 +36,12 @@ class Corrupt(IngestError):
     code = "corrupt"
 
 
+class UnsafePath(IngestError):
+    """An archive member's name points outside the archive ("../", an absolute path, a drive letter)."""
+
+    code = "unsafe_path"
+
+
 class Encrypted(IngestError):
     """The content is password-protected or encrypted."""
 

@@ -53,16 +53,18 @@ def _first(value: object) -> str | None:
 class TikaExtractor:
     """A thin client for one Tika server. Thread-safe; reuse one per ingest run."""
 
-    def __init__(self, url: str, timeout: float = 120.0):
+    def __init__(self, url: str, timeout: float = 120.0, ocr: bool = True, ocr_min_bytes: int = 12_000):
         self.url = url.rstrip("/")
-        self._http = httpx.Client(base_url=self.url, timeout=timeout)
+        self._http = httpx.Client(base_url=self.url, timeout=timeout, limits=httpx.Limits(max_connections=16))
+        # Per-request Tesseract settings (Tika server accepts X-Tika-OCR<property> headers).
+        self._ocr_headers = {"X-Tika-OCRskipOcr": "true"} if not ocr else {"X-Tika-OCRminFileSizeToOcr": str(ocr_min_bytes)}
 
     def close(self) -> None:
         self._http.close()
 
     def extract(self, data: bytes, file_name: str | None = None) -> list[Extracted]:
         """Text of `data` and of everything embedded in it; raises IngestError subclasses on failure."""
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": "application/json", **self._ocr_headers}
         if file_name:
             safe_name = _UNSAFE_HEADER_CHARS.sub("_", file_name)[:200]
             headers["Content-Disposition"] = f'attachment; filename="{safe_name}"'

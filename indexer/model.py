@@ -35,6 +35,29 @@ class Address:
 
 
 @dataclass(slots=True)
+class Entity:
+    """A named entity or a piece of personal data found in an item's `field` (body or subject).
+
+    `type` is person, org, place (named entities) or a PII type (email, phone, ni_number,
+    nhs_number, postcode, bank_account, date_of_birth); `start`/`end` are character offsets into
+    the whole field text; `norm` is the normalised value (E.164 phone, lowercased email, ...).
+    """
+
+    type: str
+    text: str
+    start: int
+    end: int
+    field: str = "body"
+    norm: str | None = None
+
+    def to_doc(self) -> dict[str, Any]:
+        doc = {"type": self.type, "text": self.text, "start": self.start, "end": self.end, "field": self.field}
+        if self.norm:
+            doc["norm"] = self.norm
+        return doc
+
+
+@dataclass(slots=True)
 class Custody:
     """Who the evidence came from; the same for every item of one ingest run."""
 
@@ -60,6 +83,7 @@ class Item:
     depth: int = 0
     subject: str | None = None
     body: str = ""
+    body_html: str | None = None  # sanitised HTML body for display (never searched)
     sender: Address | None = None
     to: list[Address] = field(default_factory=list)
     cc: list[Address] = field(default_factory=list)
@@ -82,6 +106,17 @@ class Item:
     attachment_names: list[str] = field(default_factory=list)
     content_sha256: str | None = None
     dup_group: str | None = None
+    near_dup_group: str | None = None  # set by the post-ingest near-duplicate pass
+    # Enrichment (indexer.enrich.stage): entities with offsets, their facet values, PII, people.
+    entities: list[Entity] = field(default_factory=list)
+    entity_people: list[str] = field(default_factory=list)
+    entity_orgs: list[str] = field(default_factory=list)
+    entity_places: list[str] = field(default_factory=list)
+    pii_types: list[str] = field(default_factory=list)
+    has_pii: bool | None = None
+    people: list[str] = field(default_factory=list)  # person keys of every address on the item
+    minhash: str | None = None  # near-duplicate signature (base64), see indexer.enrich.near_dups
+    enrichment: dict[str, Any] | None = None  # {"status": ok|capped|failed, "ner": bool}
     extraction: Extraction = "ok"
     problems: list[str] = field(default_factory=list)
 
@@ -103,6 +138,7 @@ class Item:
             "depth": self.depth,
             "subject": self.subject,
             "body": self.body,
+            "body_html": self.body_html,
             "from": self.sender.to_doc() if self.sender else None,
             "to": [a.to_doc() for a in self.to],
             "cc": [a.to_doc() for a in self.cc],
@@ -125,6 +161,16 @@ class Item:
             "attachment_names": self.attachment_names,
             "content_sha256": self.content_sha256,
             "dup_group": self.dup_group,
+            "near_dup_group": self.near_dup_group,
+            "entities": [e.to_doc() for e in self.entities],
+            "entity_people": self.entity_people,
+            "entity_orgs": self.entity_orgs,
+            "entity_places": self.entity_places,
+            "pii_types": self.pii_types,
+            "has_pii": self.has_pii,
+            "people": self.people,
+            "minhash": self.minhash,
+            "enrichment": self.enrichment,
             "extraction": self.extraction,
             "problems": self.problems,
         }

@@ -21,10 +21,13 @@ from opensearchpy import OpenSearch
 from indexer import errors, sources, store
 from indexer.enrich.duplicates import assign_dup_group
 from indexer.enrich.hashing import file_sha256, tree_sha256
+from indexer.enrich.near_dups import near_dup_index
+from indexer.enrich.stage import Enricher, enricher_for
 from indexer.enrich.threads import thread_index
 from indexer.extract import TikaExtractor
 from indexer.model import Custody, Item, Problem
 from indexer.report import ExceptionReport
+from indexer.workers import read_concurrently
 from indexer.sources.base import Limits, SourceContext
 
 
@@ -111,6 +114,7 @@ class ReadOptions:
     limits: Limits = Limits()
     timezone: str = "Europe/London"
     phone_region: str = "GB"
+    workers: int = 4  # files read at once (their Tika calls overlap)
 
 
 def _read_file(path: Path, custody: Custody, extractor: TikaExtractor, options: ReadOptions) -> Iterator[Item | Problem]:
@@ -149,9 +153,11 @@ def ingest(
     options: ReadOptions = ReadOptions(),
     progress: Progress | None = None,
     chunk_size: int = 500,
+    enricher: Enricher | None = None,
 ) -> Summary:
     """Ingest every file under `paths` into `index`; return the counts. Safe to re-run: ids are stable."""
     started = time.monotonic()
+    enricher = enricher or Enricher()
     progress = progress or _Silent()
     summary = Summary(report_path=report.path)
     found = list(discover(paths))
@@ -166,21 +172,25 @@ def ingest(
         record(problem)
 
     def items() -> Iterator[Item]:
-        for path in files:
-            summary.files += 1
-            for produced in _read_file(path, custody, extractor, options):
-                if isinstance(produced, Problem):
-                    record(produced)
-                else:
-                    assign_dup_group(produced)
-                    summary.items_by_kind[produced.kind] += 1
-                    yield produced
-            progress.advance(path, unit_size(path))
+        def read(path: Path) -> Iterator[Item | Problem]:
+            return _read_file(path, custody, extractor, options)
 
-    for rejected in store.write_items(client, index, items(), chunk_size=chunk_size):
+        for path, produced in read_concurrently(files, read, workers=options.workers):
+            if produced is None:  # this file is finished
+                summary.files += 1
+                progress.advance(path, unit_size(path))
+            elif isinstance(produced, Problem):
+                record(produced)
+            else:
+                assign_dup_group(produced)
+                summary.items_by_kind[produced.kind] += 1
+                yield produced
+
+    for rejected in store.write_items(client, index, enricher.enrich_items(items(), record), chunk_size=chunk_size):
         record(rejected)
     client.indices.refresh(index=index)
     thread_index(client, index)  # threads can span runs and custodians: recomputed over the index
+    near_dup_index(client, index, enricher.options.near_dup_threshold)  # likewise near-duplicates
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -216,12 +226,20 @@ def run_ingest(
     healthy, detail = check_tika(settings.effective_tika_url)
     if not healthy:
         raise ServiceError(f"Tika at {settings.effective_tika_url} is not answering ({detail}); run `lantern services up`")
-    extractor = TikaExtractor(settings.effective_tika_url, timeout=settings.tika_timeout_seconds)
+    extractor = TikaExtractor(settings.effective_tika_url, timeout=settings.tika_timeout_seconds,
+                              ocr=settings.ocr, ocr_min_bytes=settings.ocr_min_bytes)
     try:
         with ExceptionReport(report_path) as report:
             return ingest(paths, custody, client, alias, extractor, report,
-                          options=ReadOptions(Limits(max_attachment_bytes=settings.max_attachment_bytes),
-                                              timezone or settings.default_timezone, settings.phone_region),
-                          progress=progress, chunk_size=settings.bulk_chunk_size)
+                          options=ReadOptions(Limits(max_attachment_bytes=settings.max_attachment_bytes,
+                                                     max_expanded_bytes=settings.max_expanded_bytes,
+                                                     max_compression_ratio=settings.max_compression_ratio,
+                                                     max_nesting_depth=settings.max_nesting_depth,
+                                                     max_archive_members=settings.max_archive_members,
+                                                     ocr_min_bytes=settings.ocr_min_bytes),
+                                              timezone or settings.default_timezone, settings.phone_region,
+                                              settings.ingest_workers),
+                          progress=progress, chunk_size=settings.bulk_chunk_size,
+                          enricher=enricher_for(settings, client))
     finally:
         extractor.close()

@@ -117,7 +117,7 @@ def ingest(
 
 @app.command()
 def search(
-    query: str = typer.Argument("", help='query text: words are ANDed, "phrases", a | b, -word, prefix*'),
+    query: str = typer.Argument("", help='query text (README "Search syntax"): words ANDed, "phrases", OR, NOT, w/N, from:, date:...'),
     custodian: list[str] = typer.Option([], help="only these custodians (repeatable)"),
     channel: list[str] = typer.Option([], help="only these channels, e.g. email (repeatable)"),
     record: list[str] = typer.Option([], help="official or private (repeatable)"),
@@ -125,6 +125,7 @@ def search(
     date_from: Optional[str] = typer.Option(None, "--date-from", help="YYYY-MM-DD"),
     date_to: Optional[str] = typer.Option(None, "--date-to", help="YYYY-MM-DD"),
     size: int = typer.Option(20, help="hits to show (max 100)"),
+    sort: Optional[str] = typer.Option(None, help="relevance, date_desc or date_asc"),
     as_json: bool = typer.Option(False, "--json", help="print exactly the API's response body"),
 ) -> None:
     """Search the index from the shell; the same search as GET /api/v1/search."""
@@ -134,10 +135,15 @@ def search(
     settings = get_settings()
     try:
         request = SearchRequest(q=query, custodian=custodian, channel=channel, record=record, kind=kind,
-                                date_from=date_from, date_to=date_to, size=size)
+                                date_from=date_from, date_to=date_to, size=size, sort=sort)
     except ValidationError as exc:
         _fail("; ".join(e["msg"] for e in exc.errors()))
-    result = run_search(opensearch_client(settings), settings.items_alias, request)
+    from search_api.query import QuerySyntaxError
+
+    try:
+        result = run_search(opensearch_client(settings), settings.items_alias, request)
+    except QuerySyntaxError as exc:
+        _fail(f"{exc.detail} at character {exc.position + 1}: {exc.hint}")
     if as_json:
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
         return
@@ -217,6 +223,52 @@ def demo(
     Console().print('try: lantern search "vaccine contract"   or open the UI and search for zanzibarquill')
     if serve_ui:
         serve(host="127.0.0.1", port=port)
+
+
+@app.command()
+def enrich(
+    report: Optional[Path] = typer.Option(None, help="exception report path (JSON Lines); default under LANTERN_HOME/reports"),
+) -> None:
+    """Re-run enrichment (entities, personal data, people, near-duplicates) over the existing index; no re-ingest."""
+    from indexer.enrich.entities import ModelUnavailable
+    from indexer.enrich.stage import run_enrich
+
+    settings = get_settings()
+    if report is None:
+        report = settings.reports_dir / f"enrich-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}.jsonl"
+    try:
+        updated, failures = run_enrich(settings, report)
+    except ModelUnavailable as exc:
+        _fail(str(exc))
+    Console().print(f"items enriched: {updated}   enrichment failures: {failures}   (NER {'on' if settings.ner else 'off'})")
+    Console().print(f"exception report: {report}")
+
+
+people_app = typer.Typer(help="The people registry: one person across email addresses, phone numbers and chat names.", no_args_is_help=True)
+app.add_typer(people_app, name="people")
+
+
+@people_app.command("import")
+def people_import(file: Path = typer.Argument(..., help="CSV of person,identity rows (identity: email, phone, handle or display name)")) -> None:
+    """Replace the alias registry with FILE and apply it to the items already indexed."""
+    from indexer.enrich.people import AliasFileError, import_alias_file
+    from services.clients import opensearch_client
+    from services.index import ensure_items_index
+
+    settings = get_settings()
+    client = opensearch_client(settings, timeout=120)
+    try:
+        alias = ensure_items_index(client, settings)
+        registry, changed = import_alias_file(client, settings.people_index, alias, file, settings.phone_region)
+    except AliasFileError as exc:
+        _fail(str(exc))
+    Console().print(f"people: {len(registry.labels)}   identities: {len(registry.by_identity)}   items updated: {changed}")
+
+
+from lantern.cli_reports import export_app, report_app  # noqa: E402 - their own module, registered here
+
+app.add_typer(report_app, name="report")
+app.add_typer(export_app, name="export")
 
 
 def main() -> None:  # pragma: no cover - entry point

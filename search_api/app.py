@@ -13,9 +13,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
-from opensearchpy.exceptions import NotFoundError, RequestError
+from opensearchpy.exceptions import NotFoundError, RequestError, TransportError
 
-from search_api.routes import conversations, health, items, search, threads
+from search_api.paging import BadCursor
+from search_api.query import QuerySyntaxError, parse
+from search_api.query_fields import TOO_MANY_TERMS, too_broad
+from search_api.routes import conversations, exports, health, items, people, reports, search, threads
 from services.clients import opensearch_client
 from services.settings import Settings, get_settings
 
@@ -48,7 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.opensearch = opensearch_client(settings)
 
-    for router in (search.router, items.router, conversations.router, threads.router, health.router):
+    for router in (search.router, items.router, conversations.router, threads.router, people.router, health.router,
+                   reports.router, exports.router):
         app.include_router(router, prefix="/api/v1")
 
     @app.middleware("http")
@@ -61,6 +65,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": _readable(exc.errors())})
+
+    @app.exception_handler(QuerySyntaxError)
+    async def bad_query(request: Request, exc: QuerySyntaxError) -> JSONResponse:
+        return JSONResponse(status_code=400, content=exc.to_body())
+
+    @app.exception_handler(TransportError)
+    async def search_failed(request: Request, exc: TransportError) -> JSONResponse:
+        if TOO_MANY_TERMS in str(exc):  # a proximity wildcard such as `t* w/3 contract`
+            return JSONResponse(status_code=400, content=too_broad(parse(request.query_params.get("q", ""))).to_body())
+        return JSONResponse(status_code=500, content={"detail": "the search failed inside OpenSearch"})
+
+    @app.exception_handler(BadCursor)
+    async def bad_cursor(request: Request, exc: BadCursor) -> JSONResponse:
+        return JSONResponse(status_code=400, content={"detail": str(exc)})
 
     @app.exception_handler(OpenSearchConnectionError)
     async def search_down(request: Request, exc: OpenSearchConnectionError) -> JSONResponse:

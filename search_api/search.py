@@ -1,24 +1,23 @@
 """Search over the items index: request → OpenSearch DSL → the API's response body.
 
 Used by the HTTP route and by `lantern search`, so both give the same answer. The query text
-goes through OpenSearch's `simple_query_string`, which never fails on odd syntax: words are
-ANDed, "quoted phrases", `|` for OR, `-word` to exclude, `word*` for prefixes. (A full
-investigator query language replaces this in search_api/query.)
+is Lantern's query language (`search_api.query`: parsed into a tree, malformed text raises
+QuerySyntaxError → 400); sort orders and cursor paging live in `search_api.paging`.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from opensearchpy import OpenSearch
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-FACETS = ("custodian", "channel", "record", "kind")
-SEARCH_FIELDS = [
-    "subject^3", "subject.exact^3", "body", "body.exact", "file_name^2", "attachment_names",
-    "from.raw", "to.raw", "conversation_name",
-]
+from search_api import paging
+from search_api.families import attach_families
+from search_api.query import highlight_dsl, parse, to_dsl
+
+FACETS = ("custodian", "channel", "record", "kind", "people", "entity_people", "entity_orgs", "entity_places", "pii_types")
 HIGHLIGHT_FIELDS = ("subject", "body", "file_name")
 MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
 MAX_WINDOW = 10_000
@@ -26,7 +25,7 @@ MAX_WINDOW = 10_000
 HIT_FIELDS = [
     "id", "kind", "channel", "custodian", "record", "account", "date", "from", "to", "subject",
     "file_name", "family_id", "parent_id", "content_type", "extraction", "conversation_id", "conversation_name",
-    "seq", "event", "thread_id", "dup_group",
+    "seq", "event", "thread_id", "dup_group", "near_dup_group", "has_pii", "pii_types",
 ]
 
 
@@ -38,11 +37,20 @@ class SearchRequest(BaseModel):
     channel: list[str] = Field(default_factory=list)
     record: list[str] = Field(default_factory=list)
     kind: list[str] = Field(default_factory=list)
+    people: list[str] = Field(default_factory=list, description="person keys (people registry)")
+    entity_people: list[str] = Field(default_factory=list)
+    entity_orgs: list[str] = Field(default_factory=list)
+    entity_places: list[str] = Field(default_factory=list)
+    pii_types: list[str] = Field(default_factory=list)
+    has_pii: bool | None = Field(None, description="only items with (true) or without (false) personal data")
     date_from: date | None = None
     date_to: date | None = None
     collapse_duplicates: bool = Field(False, description="one hit per dup_group (exact duplicates across custodians)")
     size: int = Field(20, ge=0, le=100)
     offset: int = Field(0, ge=0, le=MAX_WINDOW, alias="from")
+    sort: Literal["relevance", "date_desc", "date_asc"] | None = Field(None, description="default: relevance with q, else date_desc")
+    cursor: str | None = Field(None, max_length=8192, description="'start' to page with a point in time, then each next_cursor")
+    expand: Literal["families"] | None = Field(None, description="'families': each hit with its family (parent, attachments)")
 
     model_config = {"populate_by_name": True}
 
@@ -59,7 +67,9 @@ class SearchRequest(BaseModel):
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise ValueError("date_from is after date_to")
         if self.offset + self.size > MAX_WINDOW:
-            raise ValueError(f"from + size must be at most {MAX_WINDOW}; narrow the search instead of paging further")
+            raise ValueError(f"from + size must be at most {MAX_WINDOW}; page further with cursor=start instead")
+        if self.cursor and (self.offset or self.collapse_duplicates):
+            raise ValueError("cursor paging cannot be combined with from or collapse_duplicates")
         return self
 
 
@@ -69,6 +79,9 @@ def _filters(request: SearchRequest) -> list[dict[str, Any]]:
         values = getattr(request, name)
         if values:
             filters.append({"terms": {name: values}})
+    if request.has_pii is not None:
+        filters.append({"term": {"has_pii": request.has_pii}} if request.has_pii
+                       else {"bool": {"must_not": [{"term": {"has_pii": True}}]}})
     if request.date_from or request.date_to:
         bounds: dict[str, str] = {}
         if request.date_from:
@@ -79,17 +92,15 @@ def _filters(request: SearchRequest) -> list[dict[str, Any]]:
     return filters
 
 
+def filter_clauses(request: SearchRequest) -> list[dict[str, Any]]:
+    """The filter clauses of `request` (everything but `q`), for reports and exports that reuse them."""
+    return _filters(request)
+
+
 def build_body(request: SearchRequest) -> dict[str, Any]:
     """The OpenSearch request body for `request`."""
-    text = request.q.strip()
-    must: dict[str, Any]
-    if text:
-        must = {"simple_query_string": {
-            "query": text, "fields": SEARCH_FIELDS, "default_operator": "and",
-            "flags": "AND|OR|NOT|PHRASE|PREFIX|PRECEDENCE|WHITESPACE|ESCAPE",
-        }}
-    else:
-        must = {"match_all": {}}
+    tree = parse(request.q)
+    must = to_dsl(tree)
     body: dict[str, Any] = {
         "query": {"bool": {"must": [must], "filter": _filters(request)}},
         "from": request.offset,
@@ -98,18 +109,18 @@ def build_body(request: SearchRequest) -> dict[str, Any]:
         "_source": HIT_FIELDS,
         "aggs": {name: {"terms": {"field": name, "size": 50}} for name in FACETS},
     }
+    body["aggs"]["month"] = {"date_histogram": {"field": "date", "calendar_interval": "month", "format": "yyyy-MM", "min_doc_count": 1}}
     if request.collapse_duplicates:
         body["collapse"] = {"field": "dup_group"}
         body["aggs"]["unique"] = {"cardinality": {"field": "dup_group", "precision_threshold": 40000}}
-    if text:
+    highlight_query = highlight_dsl(tree)
+    if highlight_query:
         body["highlight"] = {
             "encoder": "html",  # the source text is HTML-escaped; only our <mark> tags are markup
-            "pre_tags": [MARK_OPEN], "post_tags": [MARK_CLOSE],
+            "pre_tags": [MARK_OPEN], "post_tags": [MARK_CLOSE], "highlight_query": highlight_query,
             "fields": {f"{name}{suffix}": _highlight_options(name) for name in HIGHLIGHT_FIELDS for suffix in ("", ".exact")},
         }
-        body["sort"] = ["_score", {"date": {"order": "desc", "missing": "_last"}}]
-    else:
-        body["sort"] = [{"date": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
+    body["sort"] = paging.sort_clauses(request.sort, has_text=tree is not None)
     return body
 
 
@@ -145,6 +156,7 @@ def format_response(response: dict[str, Any]) -> dict[str, Any]:
         name: [{"value": b["key"], "count": b["doc_count"]} for b in response["aggregations"][name]["buckets"]]
         for name in FACETS
     }
+    facets["month"] = [{"value": b["key_as_string"], "count": b["doc_count"]} for b in response["aggregations"]["month"]["buckets"]]
     result = {"total": response["hits"]["total"]["value"], "took_ms": response.get("took"), "hits": hits, "facets": facets}
     if "unique" in response["aggregations"]:
         result["total_unique"] = response["aggregations"]["unique"]["value"]
@@ -152,13 +164,27 @@ def format_response(response: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_search(client: OpenSearch, index: str, request: SearchRequest) -> dict[str, Any]:
-    """Run `request` against `index` and return the API's response body."""
-    return format_response(client.search(index=index, body=build_body(request)))
+    """Run `request` against `index` and return the API's response body (with `next_cursor` when paging by cursor)."""
+    body = build_body(request)
+    if request.cursor:
+        response, next_cursor = paging.search_page(client, index, body, request.cursor, search_fingerprint(request))
+        result = {**format_response(response), "next_cursor": next_cursor}
+    else:
+        result = format_response(client.search(index=index, body=body))
+    if request.expand == "families":
+        attach_families(client, index, result["hits"])
+    return result
+
+
+def search_fingerprint(request: SearchRequest) -> str:
+    """What a cursor is bound to: the query, filters and sort (not the page)."""
+    return paging.fingerprint(request.model_dump(exclude={"cursor", "size", "offset", "expand"}))
 
 
 def get_item(client: OpenSearch, index: str, item_id: str) -> dict[str, Any] | None:
     """An item with its parent and direct attachments, or None when the id is unknown."""
-    found = client.search(index=index, body={"query": {"ids": {"values": [item_id]}}, "size": 1})["hits"]["hits"]
+    found = client.search(index=index, body={"query": {"ids": {"values": [item_id]}}, "size": 1,
+                                             "_source": {"excludes": ["minhash"]}})["hits"]["hits"]
     if not found:
         return None
     item = found[0]["_source"]

@@ -54,6 +54,21 @@ _ADDRESS = {
     }
 }
 
+# Entity facet values: keyword for facets and filters, `.text` so `entity:hancock` finds "Matt Hancock".
+_ENTITY_VALUE = {"type": "keyword", "ignore_above": 256, "fields": {"text": {"type": "text", "analyzer": "lantern_exact"}}}
+
+# Entities with offsets, a plain object (not nested): facets use the flat entity_* arrays instead.
+_ENTITY = {
+    "properties": {
+        "type": _KEYWORD,
+        "text": {"type": "keyword", "ignore_above": 256},
+        "norm": {"type": "keyword", "ignore_above": 256},
+        "field": _KEYWORD,
+        "start": {"type": "integer", "index": False},
+        "end": {"type": "integer", "index": False},
+    }
+}
+
 MAPPING: dict[str, Any] = {
     "dynamic": "strict",
     "properties": {
@@ -79,6 +94,8 @@ MAPPING: dict[str, Any] = {
         "seq": {"type": "long"},
         "subject": _text(keyword=True),
         "body": _text(),
+        # Sanitised HTML of an email body, for display only: kept in _source, never indexed.
+        "body_html": {"type": "keyword", "index": False, "doc_values": False},
         "from": _ADDRESS,
         "to": _ADDRESS,
         "cc": _ADDRESS,
@@ -100,6 +117,17 @@ MAPPING: dict[str, Any] = {
         "dup_group": _KEYWORD,
         "near_dup_group": _KEYWORD,
         "has_pii": {"type": "boolean"},
+        # Enrichment (indexer/enrich/stage.py): named entities, UK personal data, people.
+        "entities": _ENTITY,
+        "entity_people": _ENTITY_VALUE,
+        "entity_orgs": _ENTITY_VALUE,
+        "entity_places": _ENTITY_VALUE,
+        "pii_types": _KEYWORD,
+        "people": _KEYWORD,
+        # MinHash signature for near-duplicates (base64 of 64 uint32): never searched; doc values so
+        # that `exists` finds the items that have one.
+        "minhash": {"type": "binary", "doc_values": True},
+        "enrichment": {"properties": {"status": _KEYWORD, "ner": {"type": "boolean"}}},
         "extraction": _KEYWORD,
         "problems": {"type": "text", "analyzer": "lantern_exact"},
     },

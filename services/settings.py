@@ -57,7 +57,22 @@ class Settings(BaseSettings):
     phone_region: str = "GB"  # for phone numbers written without a country code
     bulk_chunk_size: int = 500
     tika_timeout_seconds: float = 120.0
+    ingest_workers: int = 4  # files read at once; their Tika calls overlap
+    ocr: bool = True  # OCR images and scans with Tesseract (through Tika)
+    # Images smaller than this are not OCRed: logos, icons and document thumbnails, which cost a
+    # second each and hold no evidence. Scans and screenshots of text are far larger.
+    ocr_min_bytes: int = 12_000
     max_attachment_bytes: int = 200 * 1024 * 1024
+    max_expanded_bytes: int = 4 * 1024 * 1024 * 1024  # what one archive may expand to, nested ones included
+    max_compression_ratio: int = 200  # an archive member expanding more than this (above 10 MiB) is a zip bomb
+    max_nesting_depth: int = 5  # archives inside archives
+    max_archive_members: int = 100_000
+
+    # Enrichment (indexer/enrich): named entities, personal data, near-duplicates.
+    ner: bool = True  # spaCy named entities; off to measure its cost or for speed
+    ner_max_chars: int = 100_000  # text per item given to NER; longer texts are marked capped
+    near_dup_threshold: float = Field(0.8, gt=0.0, le=1.0, description="estimated Jaccard similarity of word shingles")
+    near_dup_min_words: int = 20  # shorter bodies ("ok thanks") are never near-duplicates
 
     # API.
     host: str = "127.0.0.1"
@@ -84,6 +99,11 @@ class Settings(BaseSettings):
     @property
     def items_alias(self) -> str:
         return f"{self.index_prefix}items"
+
+    @property
+    def people_index(self) -> str:
+        """The people registry (alias file imports): person key → identities."""
+        return f"{self.index_prefix}people"
 
     @property
     def services_state_dir(self) -> Path:

@@ -8,9 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from indexer.sources import eml, mbox
+from indexer.sources import maildir, msg
+from indexer.sources import slack, teams
+from indexer.sources import whatsapp
+from indexer.sources import signal, sms, telegram
+from indexer.sources import archive, document, pst
 from indexer.sources.base import Source
 
-SOURCES: tuple[Source, ...] = (eml, mbox)  # type: ignore[assignment]
+SOURCES: tuple[Source, ...] = (eml, mbox, maildir, msg, slack, teams, whatsapp, signal, sms, telegram, pst, archive, document)  # type: ignore[assignment]
 
 HEAD_BYTES = 4096
 

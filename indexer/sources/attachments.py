@@ -77,9 +77,22 @@ def attachment_items(
                 target.extraction = "partial"
         if entry.ocr and entry.text and target.extraction == "ok":
             target.extraction = "ocr"
-        if not entry.text and target.extraction == "ok":
+        if not entry.text and target.extraction == "ok" and _small_image(target, data, ctx):
+            # Logos, icons, document thumbnails: kept as items, marked, but not exception-report noise.
+            target.problems.append("image below the OCR size threshold: not OCRed")
+            target.extraction = "partial"
+        elif not entry.text and target.extraction == "ok":
             # Not an error of the file, but the officer must know this item is not text-searchable.
             note(errors.NoText.code, f"{target.file_name!r}: no text could be extracted ({target.content_type}); "
                  "it may be an image or a scan, or damaged", target.locator, target)
             target.extraction = "partial"
     return items
+
+
+def _small_image(item: Item, data: bytes, ctx: SourceContext) -> bool:
+    """An image too small to be worth OCR: embedded images inside documents, or an image attachment under the threshold."""
+    if not (item.content_type or "").startswith("image/"):
+        return False
+    if item.size is None:  # embedded in a document (Tika gives no size): thumbnails and decorations
+        return True
+    return item.size < ctx.limits.ocr_min_bytes

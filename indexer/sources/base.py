@@ -23,6 +23,13 @@ class Limits:
     """Size limits that protect the indexer from hostile input."""
 
     max_attachment_bytes: int = 200 * 1024 * 1024
+    # Archives (zip, 7z): bounds on what one top-level archive may expand to, nested ones included.
+    max_expanded_bytes: int = 4 * 1024 * 1024 * 1024
+    max_compression_ratio: int = 200  # expanded / compressed, checked for members above ratio_floor_bytes
+    ratio_floor_bytes: int = 10 * 1024 * 1024
+    max_nesting_depth: int = 5  # archives inside archives
+    max_archive_members: int = 100_000
+    ocr_min_bytes: int = 12_000  # images smaller than this are not OCRed (see Settings.ocr_min_bytes)
 
 
 @dataclass

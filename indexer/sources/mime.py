@@ -1,31 +1,38 @@
 """One RFC 5322 / MIME message to items: the email itself and every attachment inside it.
 
-Shared by the EML and MBOX readers (and later Maildir). Headers and bodies come from the
-standard library's `email` package (policy.default); attachments go to Tika, whose
-recursive output becomes one item per embedded file. A part that cannot be decoded still
-yields its item, marked `extraction=partial|failed`, plus a Problem for the report.
+Shared by the EML, MBOX and Maildir readers. Headers and bodies come from the standard
+library's `email` package (policy.default); what each part is (body, attachment, TNEF,
+signature, encrypted) is decided in `mime_parts`; attachments go to Tika, whose recursive
+output becomes one item per embedded file. TNEF `winmail.dat` parts are opened with
+tnefparse (`tnef`) and their files indexed as the email's attachments. Detached signatures
+are not indexed (they are not content); encrypted bodies cannot be read and are reported.
+An HTML body also gives `body_html`, a sanitised copy for display. A part that cannot be
+decoded still yields its item, marked `extraction=partial|failed`, plus a Problem.
 """
 
 from __future__ import annotations
 
 import email
 import email.utils
-from collections.abc import Iterator
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timezone
 from email import policy
 from email.message import EmailMessage, Message
 
-from charset_normalizer import from_bytes
-from selectolax.lexbor import LexborHTMLParser
-
 from indexer import errors
-from indexer.enrich.duplicates import email_dup_key
 from indexer.enrich.hashing import text_sha256
 from indexer.model import Address, Item, Problem, stable_id
+from indexer.sources import mime_parts
 from indexer.sources.attachments import attachment_items
 from indexer.sources.base import SourceContext
+from indexer.sources.html_body import html_to_text, sanitize_html
+from indexer.sources.tnef import decode_tnef
+
+__all__ = ["html_to_text", "message_items", "parse_message", "parse_date"]
 
 _IDENTIFYING_HEADERS = ("from", "to", "date", "subject", "message-id", "received", "mime-version", "sender")
+Note = Callable[..., None]
 
 
 def parse_message(data: bytes) -> EmailMessage:
@@ -33,35 +40,25 @@ def parse_message(data: bytes) -> EmailMessage:
     return email.message_from_bytes(data, policy=policy.default)  # type: ignore[return-value]
 
 
-def html_to_text(html: str) -> str:
-    """Visible text of an HTML body (scripts and styles dropped); never executes anything."""
-    tree = LexborHTMLParser(html)
-    for node in tree.css("script, style, head"):
-        node.decompose()
-    root = tree.body or tree.root
-    return root.text(separator="\n", strip=True) if root else ""
-
-
-def _header(msg: Message, name: str) -> str | None:
-    try:
-        value = msg.get(name)
-    except Exception as exc:  # noqa: BLE001 - the email package raises many types on malformed headers
-        raise errors.Corrupt(f"malformed {name} header: {exc}") from exc
-    return str(value).strip() if value is not None else None
-
-
-def _addresses(msg: Message, name: str) -> list[Address]:
-    raws = msg.get_all(name) or []
+def parse_addresses(values: list[str]) -> list[Address]:
+    """Addresses from decoded header values like 'Ann <ann@x.org>, bob@y.org'."""
     found = []
-    for display, address in email.utils.getaddresses([str(raw) for raw in raws]):
+    for display, address in email.utils.getaddresses(values):
         if not display and not address:
             continue
-        raw = email.utils.formataddr((display, address)) if display else address
+        raw = f"{_quoted(display)} <{address}>" if display else address
         found.append(Address(raw=raw, name=display or None, address=address.lower() or None))
     return found
 
 
-def _date(raw: str | None) -> tuple[str | None, str | None]:
+def _quoted(display: str) -> str:
+    """A display name as written in a header, quoted when it holds specials; never RFC 2047-encoded."""
+    if not email.utils.specialsre.search(display):
+        return display
+    return '"' + email.utils.escapesre.sub(r"\\\g<0>", display) + '"'
+
+
+def parse_date(raw: str | None) -> tuple[str | None, str | None]:
     """(UTC ISO 8601, original offset like '+01:00') from a Date header; (None, None) if unparsable."""
     if not raw:
         return None, None
@@ -79,49 +76,44 @@ def _date(raw: str | None) -> tuple[str | None, str | None]:
     return parsed.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"), zone
 
 
-def _decode_text(part: Message) -> tuple[str, str | None]:
-    """(text, problem) for a text/* part; undecodable charsets fall back to detection."""
-    if part.get_content_maintype() == "message":  # delivery-status, rfc822-headers: header blocks as text
-        payload = part.get_payload()
-        blocks = payload if isinstance(payload, list) else [payload]
-        return "\n".join(b.as_string() if isinstance(b, Message) else str(b) for b in blocks), None
-    if part.get_content_maintype() == "multipart":  # its boundary was never found: keep the raw text
-        return str(part.get_payload()), "multipart boundary not found; the raw body text was indexed"
-    try:
-        return part.get_content(), None  # type: ignore[attr-defined]
-    except (LookupError, UnicodeError, AssertionError, KeyError) as exc:
-        payload = part.get_payload(decode=True) or b""
-        best = from_bytes(payload).best()
-        text = str(best) if best is not None else payload.decode("utf-8", errors="replace")
-        return text, f"body charset {part.get_content_charset()!r} not decodable ({exc.__class__.__name__}); detected instead"
+@dataclass
+class _Parts:
+    """The leaf parts of one message, by role (see `mime_parts.role`)."""
+
+    plain: list[Message] = field(default_factory=list)
+    html: list[Message] = field(default_factory=list)
+    rtf: list[tuple[Message, bool]] = field(default_factory=list)  # (part, is one of a multipart/alternative)
+    attachments: list[Message] = field(default_factory=list)
+    encrypted: list[Message] = field(default_factory=list)
+    signatures: int = 0
 
 
-def _is_attachment(part: Message) -> bool:
-    if part.get_content_type() == "message/rfc822":
-        return True
-    if part.get_content_maintype() in ("multipart", "message"):
-        return False
-    disposition = (part.get_content_disposition() or "").lower()
-    if disposition == "attachment" or _filename(part):
-        return True
-    return part.get_content_maintype() != "text"
-
-
-def _filename(part: Message) -> str | None:
-    try:
-        return part.get_filename()
-    except Exception:  # noqa: BLE001 - a malformed Content-Disposition; the caller names the part by number
-        return None
-
-
-def _walk(part: Message) -> Iterator[Message]:
-    """Leaf parts of a message, not descending into attached messages (those are attachments)."""
+def _walk(part: Message, alternative: bool = False) -> Iterator[tuple[Message, bool]]:
+    """(leaf part, inside multipart/alternative), not descending into attached or encrypted messages."""
     payload = part.get_payload()
-    if part.get_content_maintype() == "multipart" and isinstance(payload, list):
+    subtype = part.get_content_type()
+    if part.get_content_maintype() == "multipart" and subtype != "multipart/encrypted" and isinstance(payload, list):
         for sub in payload:
-            yield from _walk(sub)
+            yield from _walk(sub, subtype == "multipart/alternative")
     else:
-        yield part
+        yield part, alternative
+
+
+def _sort_parts(msg: Message) -> _Parts:
+    parts = _Parts()
+    for part, alternative in _walk(msg):
+        role = mime_parts.role(part)
+        if role == "signature":
+            parts.signatures += 1
+        elif role == "encrypted":
+            parts.encrypted.append(part)
+        elif role in ("attachment", "tnef"):
+            parts.attachments.append(part)
+        elif role == "rtf":
+            parts.rtf.append((part, alternative))
+        else:
+            getattr(parts, role).append(part)
+    return parts
 
 
 def _attachment_bytes(part: Message) -> bytes:
@@ -130,6 +122,102 @@ def _attachment_bytes(part: Message) -> bytes:
         if isinstance(inner, list) and inner:
             return inner[0].as_bytes(policy=policy.default.clone(linesep="\r\n"))
     return part.get_payload(decode=True) or b""
+
+
+def _read_headers(msg: Message, item: Item, note: Note) -> None:
+    try:
+        item.subject = mime_parts.header_text(msg, "subject")
+        senders = parse_addresses(mime_parts.header_texts(msg, "from"))
+        item.sender = senders[0] if senders else None
+        item.to, item.cc, item.bcc = (parse_addresses(mime_parts.header_texts(msg, name)) for name in ("to", "cc", "bcc"))
+        item.date_original = mime_parts.header_text(msg, "date")
+        item.message_id = mime_parts.header_text(msg, "message-id")
+        item.in_reply_to = mime_parts.header_text(msg, "in-reply-to")
+        item.references = (mime_parts.header_text(msg, "references") or "").split()
+    except errors.IngestError as exc:
+        note(exc.code, str(exc))
+        item.extraction = "partial"
+    item.date, item.timezone = parse_date(item.date_original)
+    if item.date_original and not item.date:
+        note(errors.Corrupt.code, f"unparsable Date header {item.date_original!r}")
+
+
+def _read_body(parts: _Parts, item: Item, ctx: SourceContext, note: Note) -> None:
+    """Body text from the plain parts, else the HTML parts, else the RTF parts (through Tika)."""
+    texts = {}
+    for part in parts.plain + parts.html:
+        texts[id(part)], trouble = mime_parts.part_text(part)
+        if trouble:
+            note(errors.Corrupt.code, trouble)
+            item.extraction = "partial"
+    bodies = [texts[id(p)] for p in parts.plain] or [html_to_text(texts[id(p)]) for p in parts.html]
+    if parts.html:
+        item.body_html = sanitize_html("\n".join(texts[id(p)] for p in parts.html)) or None
+    for part, alternative in parts.rtf:
+        if bodies and alternative:
+            continue  # another rendering of the body already read
+        if bodies:
+            parts.attachments.append(part)
+            continue
+        try:
+            bodies.append(mime_parts.rtf_to_text(part.get_payload(decode=True) or b"", ctx))
+        except errors.IngestError as exc:
+            note(exc.code, f"RTF body could not be read: {exc}")
+            item.extraction = "partial"
+    item.body = "\n\n".join(b.strip() for b in bodies if b.strip())
+
+
+def _note_protection(parts: _Parts, item: Item, note: Note) -> None:
+    """Encrypted content is reported; a signature is mentioned on the item, not reported (nothing is lost)."""
+    if parts.encrypted or item.body.lstrip().startswith(mime_parts.PGP_ARMOUR):
+        kinds = sorted({p.get_content_type() for p in parts.encrypted} or {"inline PGP"})
+        note(errors.Encrypted.code, f"the message content is encrypted ({', '.join(kinds)}); only its headers were indexed")
+        item.extraction = "failed"
+    if parts.signatures:
+        item.problems.append("signed message: the signature was not verified and is not indexed")
+
+
+def _tnef_children(data: bytes, at: str, item: Item, ctx: SourceContext, note: Note) -> tuple[list[Item], str]:
+    """Items for the files inside a TNEF part, and its body text; raises errors.Corrupt if unreadable."""
+    content = decode_tnef(data)
+    if content.damage:
+        note(errors.Corrupt.code, f"winmail.dat is damaged: {content.damage}", at)
+    children: list[Item] = []
+    for number, inner in enumerate(content.files, start=1):
+        item.attachment_names.append(inner.name)
+        children.extend(attachment_items(inner.data, inner.name, None, f"{at}/tnef[{number}]", item, ctx, note))
+    body = content.body or (html_to_text(content.html) if content.html else "")
+    if not body.strip() and content.rtf:
+        try:
+            body = mime_parts.rtf_to_text(content.rtf, ctx)
+        except errors.IngestError as exc:
+            note(exc.code, f"winmail.dat RTF body could not be read: {exc}", at)
+    return children, body
+
+
+def _attachment_children(parts: _Parts, item: Item, locator: str, ctx: SourceContext, note: Note) -> list[Item]:
+    """Items for every attachment part (and the files inside them); TNEF bodies fill an empty email body."""
+    children: list[Item] = []
+    for number, part in enumerate(parts.attachments, start=1):
+        name = mime_parts.filename(part) or mime_parts.default_name(part, number)
+        at = f"{locator}/attachment[{number}]"
+        try:
+            data = _attachment_bytes(part)
+            damage = part.defects[0].__class__.__name__ if part.defects else None
+            if mime_parts.role(part) == "tnef":
+                try:
+                    inner, body = _tnef_children(data, at, item, ctx, note)
+                    children.extend(inner)
+                    if body.strip() and not item.body:
+                        item.body = body.strip()
+                    continue
+                except errors.Corrupt as exc:
+                    damage = str(exc)  # index the container as it is, reported as damaged
+            item.attachment_names.append(name)
+            children.extend(attachment_items(data, name, part.get_content_type(), at, item, ctx, note, damage))
+        except Exception as exc:  # noqa: BLE001 - a hostile part must not cost the email and its other parts
+            note("reader_error", f"attachment {name!r} could not be read: {exc.__class__.__name__}: {exc}", at)
+    return children
 
 
 def message_items(msg: EmailMessage, ctx: SourceContext, locator: str) -> Iterator[Item | Problem]:
@@ -148,53 +236,12 @@ def message_items(msg: EmailMessage, ctx: SourceContext, locator: str) -> Iterat
         target.problems.append(reason)
         problems.append(Problem(ctx.source_path, at, code, reason, target.id))
 
-    try:
-        item.subject = _header(msg, "subject")
-        senders = _addresses(msg, "from")
-        item.sender = senders[0] if senders else None
-        item.to, item.cc, item.bcc = _addresses(msg, "to"), _addresses(msg, "cc"), _addresses(msg, "bcc")
-        item.date_original = _header(msg, "date")
-        item.message_id = _header(msg, "message-id")
-        item.in_reply_to = _header(msg, "in-reply-to")
-        item.references = (_header(msg, "references") or "").split()
-    except errors.IngestError as exc:
-        note(exc.code, str(exc))
-        item.extraction = "partial"
-    item.date, item.timezone = _date(item.date_original)
-    if item.date_original and not item.date:
-        note(errors.Corrupt.code, f"unparsable Date header {item.date_original!r}")
-
-    plain, html, attachments = [], [], []
-    for part in _walk(msg):
-        if _is_attachment(part):
-            attachments.append(part)
-        elif part.get_content_type() == "text/html":
-            html.append(part)
-        else:
-            plain.append(part)
-    bodies = []
-    for part in plain or html:
-        text, trouble = _decode_text(part)
-        if trouble:
-            note(errors.Corrupt.code, trouble)
-            item.extraction = "partial"
-        bodies.append(text if part in plain else html_to_text(text))
-    item.body = "\n\n".join(b.strip() for b in bodies if b.strip())
+    _read_headers(msg, item, note)
+    parts = _sort_parts(msg)
+    _read_body(parts, item, ctx, note)
+    _note_protection(parts, item, note)
+    children = _attachment_children(parts, item, locator, ctx, note)
     item.content_sha256 = text_sha256(item.body)
-
-    children: list[Item] = []
-    for number, part in enumerate(attachments, start=1):
-        name = _filename(part) or f"attachment-{number}"
-        item.attachment_names.append(name)
-        at = f"{locator}/attachment[{number}]"
-        try:
-            data = _attachment_bytes(part)
-            damage = part.defects[0].__class__.__name__ if part.defects else None
-            children.extend(attachment_items(data, name, part.get_content_type(), at, item, ctx, note, damage))
-        except Exception as exc:  # noqa: BLE001 - a hostile part must not cost the email and its other parts
-            note("reader_error", f"attachment {name!r} could not be read: {exc.__class__.__name__}: {exc}", at)
-    direct = [c.content_sha256 or "" for c in children if c.parent_id == item.id]
-    item.dup_group = email_dup_key(item, direct)
     yield item
     yield from children
     yield from problems

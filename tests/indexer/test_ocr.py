@@ -11,8 +11,13 @@ from search_api.search import SearchRequest, run_search
 
 
 def _png_with_text(text: str) -> bytes:
-    image = Image.new("RGB", (1000, 200), "white")
-    ImageDraw.Draw(image).text((20, 60), text, fill="black", font=ImageFont.load_default(size=48))
+    """A page-like scan: a few lines of text, large enough to pass the OCR size threshold."""
+    image = Image.new("RGB", (1240, 700), "white")
+    draw = ImageDraw.Draw(image)
+    lines = ["Department of Health and Social Care", text, "Minutes of the supply meeting, 4 March 2020",
+             "Present: Alice Hart, Tom Reeve, Priya Shah", "Actions: confirm volumes with Northgate Medical"]
+    for number, line in enumerate(lines):
+        draw.text((40, 60 + 110 * number), line, fill="black", font=ImageFont.load_default(size=44))
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()

@@ -95,9 +95,13 @@ def test_bad_parameters_get_a_4xx_with_a_clear_message(api, params, fragment):
     assert fragment in response.json()["detail"]
 
 
-def test_odd_query_syntax_never_gives_a_500(api):
-    for q in ['"unclosed phrase', "((", "a AND OR b", "-", "*", "\\", "title:[x TO"]:
-        assert api.get("/api/v1/search", params={"q": q}).status_code == 200
+def test_odd_query_syntax_gets_a_400_with_position_never_a_500(api):
+    for q in ['"unclosed phrase', "((", "a AND OR b", "-", "title:[x TO"]:
+        response = api.get("/api/v1/search", params={"q": q})
+        assert response.status_code == 400, q
+        assert {"detail", "position", "hint"} <= set(response.json()), q
+    for q in ["*", "\\", "a & b", "~"]:
+        assert api.get("/api/v1/search", params={"q": q}).status_code == 200, q
 
 
 def test_health_reports_both_services(api):

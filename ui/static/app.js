@@ -2,8 +2,13 @@
 'use strict';
 (function () {
   const PAGE_SIZE = 20;
-  const FACETS = ['custodian', 'channel', 'record', 'kind'];
-  const FACET_LABELS = { custodian: 'Custodian', channel: 'Channel', record: 'Record', kind: 'Kind' };
+  const SORTS = ['relevance', 'date_desc', 'date_asc'];
+  const EXPORTS = { 'export-csv': '/api/v1/exports/results.csv', 'export-jsonl': '/api/v1/exports/results.jsonl', 'export-zip': '/api/v1/exports/production.zip' };
+  const FACETS = ['custodian', 'channel', 'record', 'kind', 'people', 'entity_people', 'entity_orgs', 'entity_places', 'pii_types'];
+  const FACET_LABELS = {
+    custodian: 'Custodian', channel: 'Channel', record: 'Record', kind: 'Kind', people: 'Person (from, to, chat)',
+    entity_people: 'People named', entity_orgs: 'Organisations named', entity_places: 'Places named', pii_types: 'Personal data',
+  };
   const AUTH_OFF_NOTICE = 'Authentication is off (local mode): anyone on this machine can search.';
   const NAMED_ENTITIES = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' };
 
@@ -88,7 +93,7 @@
   function emptyState() {
     const filters = {};
     FACETS.forEach((f) => { filters[f] = []; });
-    return { q: '', date_from: '', date_to: '', from: 0, item: '', collapse: false, filters };
+    return { q: '', date_from: '', date_to: '', from: 0, item: '', collapse: false, pii: false, sort: '', filters };
   }
   function cloneState(s, changes) {
     const filters = {};
@@ -104,6 +109,8 @@
     s.from = Math.max(0, parseInt(p.get('from'), 10) || 0);
     s.item = p.get('item') || '';
     s.collapse = p.get('collapse_duplicates') === 'true';
+    s.pii = p.get('has_pii') === 'true';
+    s.sort = SORTS.includes(p.get('sort')) ? p.get('sort') : '';
     FACETS.forEach((f) => { s.filters[f] = p.getAll(f).filter(Boolean); });
     return s;
   }
@@ -114,6 +121,8 @@
     if (s.date_from) p.set('date_from', s.date_from);
     if (s.date_to) p.set('date_to', s.date_to);
     if (s.collapse) p.set('collapse_duplicates', 'true');
+    if (s.pii) p.set('has_pii', 'true');
+    if (s.sort) p.set('sort', s.sort);
     if (forApi) {
       p.set('size', String(PAGE_SIZE));
       p.set('from', String(s.from));
@@ -124,6 +133,11 @@
     return p;
   }
   function hashFor(s) { return '#' + stateParams(s, false).toString(); }
+  // The export links carry the current search (query, filters, sort) but no page.
+  function updateExportLinks(s) {
+    const p = stateParams(cloneState(s, { from: 0, item: '' }), false).toString();
+    Object.entries(EXPORTS).forEach(([id, path]) => { $(id).setAttribute('href', path + (p ? '?' + p : '')); });
+  }
   function itemHref(id) { return hashFor(cloneState(cur, { item: id })); }
 
   function navigate(s) {
@@ -135,6 +149,9 @@
   // ---------- API ----------
   function detailMessage(body, status) {
     const d = body && body.detail;
+    if (typeof d === 'string' && d && typeof body.position === 'number') {
+      return d + ' (at character ' + (body.position + 1) + ')' + (body.hint ? ': ' + body.hint : '');
+    }
     if (typeof d === 'string' && d) return d;
     if (Array.isArray(d) && d.length) {
       return d.map((x) => (x && x.msg) ? (Array.isArray(x.loc) ? x.loc[x.loc.length - 1] + ': ' : '') + x.msg : String(x)).join('; ');
@@ -150,13 +167,27 @@
     }
     let body = null;
     try { body = await res.json(); } catch (e) { body = null; }
-    if (!res.ok) throw new Error(detailMessage(body, res.status));
+    if (!res.ok) {
+      const error = new Error(detailMessage(body, res.status));
+      error.body = body;
+      throw error;
+    }
     if (!body || typeof body !== 'object') throw new Error('Unexpected response from the server.');
     return body;
   }
 
   // ---------- banners / notices ----------
-  function showError(msg) { dom.error.textContent = msg; dom.error.hidden = false; }
+  function showError(msg, body) {
+    dom.error.replaceChildren(el('span', { 'data-testid': 'error-message', text: msg }));
+    // A query syntax error: show the query with the offending character marked.
+    if (body && typeof body.position === 'number' && cur.q) {
+      const at = Math.min(Math.max(body.position, 0), cur.q.length);
+      dom.error.appendChild(el('code', { class: 'error-query', 'data-testid': 'error-query' }, [
+        cur.q.slice(0, at), el('mark', { text: cur.q.slice(at, at + 1) || ' ' }), cur.q.slice(at + 1),
+      ]));
+    }
+    dom.error.hidden = false;
+  }
   function clearError() { dom.error.textContent = ''; dom.error.hidden = true; }
   function addNotice(text, testid) {
     dom.notices.appendChild(el('p', { class: 'notice', 'data-testid': testid, text }));
@@ -189,6 +220,9 @@
     dom.dateFrom.value = s.date_from;
     dom.dateTo.value = s.date_to;
     dom.collapse.checked = s.collapse;
+    dom.pii.checked = s.pii;
+    dom.sort.value = s.sort;
+    updateExportLinks(s);
   }
 
   function render(force) {
@@ -220,7 +254,7 @@
       dom.total.textContent = '';
       dom.range.textContent = 'Search failed.';
       dom.list.replaceChildren();
-      showError(e.message);
+      showError(e.message, e.body);
     } finally {
       if (my === seq) dom.results.removeAttribute('aria-busy');
     }
@@ -488,7 +522,7 @@
   // ---------- wiring ----------
   function init() {
     dom = {
-      form: $('search-form'), q: $('q'), dateFrom: $('date-from'), dateTo: $('date-to'), collapse: $('collapse'), clear: $('clear-button'),
+      form: $('search-form'), q: $('q'), dateFrom: $('date-from'), dateTo: $('date-to'), collapse: $('collapse'), pii: $('has-pii'), sort: $('sort'), clear: $('clear-button'),
       error: $('error-banner'), notices: $('notices'), layout: $('layout'), facets: $('facets'),
       facetGroups: $('facet-groups'), results: $('results'), total: $('total'), range: $('range'),
       list: $('result-list'), prev: $('prev-page'), next: $('next-page'),
@@ -497,11 +531,13 @@
     dom.form.addEventListener('submit', (e) => {
       e.preventDefault();
       navigate(cloneState(cur, {
-        q: dom.q.value.trim(), date_from: dom.dateFrom.value, date_to: dom.dateTo.value, from: 0, item: '', collapse: dom.collapse.checked,
+        q: dom.q.value.trim(), date_from: dom.dateFrom.value, date_to: dom.dateTo.value, from: 0, item: '', collapse: dom.collapse.checked, pii: dom.pii.checked, sort: dom.sort.value,
       }));
     });
     dom.clear.addEventListener('click', () => { navigate(emptyState()); dom.q.focus(); });
     dom.collapse.addEventListener('change', () => navigate(cloneState(cur, { collapse: dom.collapse.checked, from: 0, item: '' })));
+    dom.pii.addEventListener('change', () => navigate(cloneState(cur, { pii: dom.pii.checked, from: 0, item: '' })));
+    dom.sort.addEventListener('change', () => navigate(cloneState(cur, { sort: dom.sort.value, from: 0, item: '' })));
     dom.prev.addEventListener('click', () => { navigate(cloneState(cur, { from: Math.max(0, cur.from - PAGE_SIZE) })); dom.results.focus(); });
     dom.next.addEventListener('click', () => { navigate(cloneState(cur, { from: cur.from + PAGE_SIZE })); dom.results.focus(); });
     dom.back.addEventListener('click', () => navigate(cloneState(cur, { item: '' })));

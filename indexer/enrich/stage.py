@@ -1,0 +1,246 @@
+"""The enrichment stage: named entities, UK personal data, people and near-duplicate signatures.
+
+Every item from every source passes through `Enricher.enrich_items` on its way to the index,
+in batches of `batch_size` (so spaCy's `nlp.pipe` works on many texts at once) while items
+still stream one by one. `enrich_index` runs the same stage over an index already built
+(`lantern enrich`), as partial updates: nothing is re-ingested.
+
+A failure never drops an item: if NER or a detector fails on one item, the item is indexed
+without what failed, its `enrichment.status` is `failed`, and an `enrichment_failed` problem
+goes to the exception report. NER is switchable (`LANTERN_NER=false`) to measure its cost.
+Texts longer than `ner_max_chars` go to NER only up to that point (`enrichment.status` is
+`capped`); the PII detectors read up to `pii_max_chars`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from opensearchpy import OpenSearch, helpers
+
+from indexer.enrich import entities as ner
+from indexer.enrich.near_dups import signature
+from indexer.enrich.people import ADDRESS_FIELDS, PeopleRegistry, load_registry
+from indexer.enrich.pii import detect_pii
+from indexer.model import Entity, Item, Problem
+
+ENRICHMENT_FAILED = "enrichment_failed"
+
+
+@dataclass(frozen=True)
+class EnrichOptions:
+    """What the stage does; built from settings by `from_settings`."""
+
+    ner: bool = True
+    ner_max_chars: int = 100_000
+    pii_max_chars: int = 1_000_000
+    batch_size: int = 64
+    phone_region: str = "GB"
+    near_dup_threshold: float = 0.8
+    near_dup_min_words: int = 20
+
+    @classmethod
+    def from_settings(cls, settings) -> "EnrichOptions":
+        return cls(ner=settings.ner, ner_max_chars=settings.ner_max_chars, phone_region=settings.phone_region, near_dup_threshold=settings.near_dup_threshold,
+                   near_dup_min_words=settings.near_dup_min_words)
+
+
+@dataclass
+class Enrichment:
+    """What the stage found for one text (subject and body): the item fields it sets."""
+
+    entities: list[Entity] = field(default_factory=list)
+    minhash: str | None = None
+    status: str = "ok"
+    ner: bool = False
+    failures: list[str] = field(default_factory=list)
+
+    def _values(self, kind: str) -> list[str]:
+        return sorted({e.norm for e in self.entities if e.type == kind and e.norm})
+
+    @property
+    def pii_types(self) -> list[str]:
+        return sorted({e.type for e in self.entities if e.type not in ner.LABELS.values()})
+
+    def fields(self) -> dict[str, Any]:
+        """The item fields, empty ones included, so a partial update clears stale values."""
+        return {
+            "entities": self.entities,
+            "entity_people": self._values("person"),
+            "entity_orgs": self._values("org"),
+            "entity_places": self._values("place"),
+            "pii_types": self.pii_types,
+            "has_pii": bool(self.pii_types),
+            "minhash": self.minhash,
+            "enrichment": {"status": self.status, "ner": self.ner},
+        }
+
+    def apply(self, item: Item) -> None:
+        for name, value in self.fields().items():
+            setattr(item, name, value)
+        if self.failures:
+            item.problems.append(f"{ENRICHMENT_FAILED}: {self.failure}")
+
+    @property
+    def failure(self) -> str:
+        """All that failed on this item, in one line (one exception-report entry per item)."""
+        return "; ".join(self.failures)
+
+    def to_update(self) -> dict[str, Any]:
+        doc = self.fields()
+        doc["entities"] = [e.to_doc() for e in self.entities]
+        return doc
+
+
+class Enricher:
+    """The enrichment stage with its options, people registry and (loaded once) NER model."""
+
+    def __init__(self, options: EnrichOptions = EnrichOptions(), registry: PeopleRegistry | None = None):
+        self.options = options
+        self.registry = registry or PeopleRegistry()
+        if options.ner:
+            ner.load_model()  # fail at the start of a run, not on its first batch
+
+    def enrich_texts(self, texts: list[tuple[str | None, str]]) -> list[Enrichment]:
+        """The enrichment of each (subject, body); a failure is recorded on the result, never raised."""
+        results = [Enrichment() for _ in texts]
+        if self.options.ner:
+            self._recognise(texts, results)
+        for (subject, body), result in zip(texts, results):
+            self._detect(subject, body, result)
+            try:
+                result.minhash = signature(body, self.options.near_dup_min_words)
+            except Exception as exc:  # noqa: BLE001 - recorded as an enrichment failure of this item
+                self._fail(result, f"near-duplicate signature: {exc.__class__.__name__}: {exc}")
+        for result in results:
+            result.entities.sort(key=lambda e: (e.field != "subject", e.start, e.end))
+        return results
+
+    def _recognise(self, texts: list[tuple[str | None, str]], results: list[Enrichment]) -> None:
+        limit = self.options.ner_max_chars
+        pieces: list[tuple[int, str, str]] = []
+        for n, (subject, body) in enumerate(texts):
+            if subject:
+                pieces.append((n, "subject", subject[:limit]))
+            if body:
+                pieces.append((n, "body", body[:limit]))
+            if len(body) > limit or len(subject or "") > limit:
+                results[n].status = "capped"
+        try:
+            found = ner.recognise([text for _, _, text in pieces])
+        except Exception:  # noqa: BLE001 - one bad text must not cost the batch: retry one by one
+            found = []
+            for _, _, text in pieces:
+                try:
+                    found.extend(ner.recognise([text]))
+                except Exception as exc:  # noqa: BLE001 - recorded below as this item's failure
+                    found.append(exc)  # type: ignore[arg-type]
+        for (n, where, _), entities in zip(pieces, found):
+            if isinstance(entities, Exception):
+                self._fail(results[n], f"named entities ({where}): {entities.__class__.__name__}: {entities}")
+                continue
+            for entity in entities:
+                entity.field = where
+            results[n].entities.extend(entities)
+        for result in results:
+            result.ner = result.status != "failed"
+
+    def _detect(self, subject: str | None, body: str, result: Enrichment) -> None:
+        limit = self.options.pii_max_chars
+        try:
+            pii = [*detect_pii(subject or "", self.options.phone_region, "subject"),
+                   *detect_pii(body[:limit], self.options.phone_region, "body")]
+        except Exception as exc:  # noqa: BLE001 - recorded as an enrichment failure of this item
+            self._fail(result, f"personal-data detection: {exc.__class__.__name__}: {exc}")
+            return
+        if len(body) > limit:
+            result.status = "capped" if result.status == "ok" else result.status
+        taken = [(e.field, e.start, e.end) for e in pii]
+        # A name the model found inside an email address or phone number is the PII, not a person.
+        result.entities = [e for e in result.entities if not any(
+            f == e.field and e.start < end and e.end > start for f, start, end in taken)]
+        result.entities.extend(pii)
+
+    @staticmethod
+    def _fail(result: Enrichment, reason: str) -> None:
+        result.status = "failed"
+        result.failures.append(reason)
+
+    def enrich_items(self, items: Iterable[Item], record: Callable[[Problem], None]) -> Iterator[Item]:
+        """Enrich `items` in batches and yield them one by one; failures go to `record` as problems."""
+        batch: list[Item] = []
+        for item in items:
+            batch.append(item)
+            if len(batch) >= self.options.batch_size:
+                yield from self._enrich_batch(batch, record)
+                batch = []
+        if batch:
+            yield from self._enrich_batch(batch, record)
+
+    def _enrich_batch(self, batch: list[Item], record: Callable[[Problem], None]) -> Iterator[Item]:
+        results = self.enrich_texts([(item.subject, item.body or "") for item in batch])
+        for item, result in zip(batch, results):
+            result.apply(item)
+            self.registry.assign(item)
+            if result.failures:
+                record(Problem(item.source_path, item.locator, ENRICHMENT_FAILED, result.failure, item.id))
+        yield from batch
+
+
+_INDEX_FIELDS = ["subject", "body", "source_path", "locator", "people", *ADDRESS_FIELDS]
+
+
+def enrich_index(client: OpenSearch, index: str, enricher: Enricher, record: Callable[[Problem], None],
+                 query: dict[str, Any] | None = None) -> int:
+    """Re-run enrichment over the items of `index` (all, or those matching `query`) as partial updates; return the count."""
+
+    def updates() -> Iterator[dict[str, Any]]:
+        batch: list[dict[str, Any]] = []
+        hits = helpers.scan(client, index=index, query={"query": query or {"match_all": {}}, "_source": _INDEX_FIELDS},
+                            size=enricher.options.batch_size * 4)
+        for hit in hits:
+            batch.append(hit)
+            if len(batch) >= enricher.options.batch_size:
+                yield from _batch_updates(batch)
+                batch = []
+        if batch:
+            yield from _batch_updates(batch)
+
+    def _batch_updates(batch: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        results = enricher.enrich_texts([(h["_source"].get("subject"), h["_source"].get("body") or "") for h in batch])
+        for hit, result in zip(batch, results):
+            source = hit["_source"]
+            if result.failures:
+                record(Problem(source.get("source_path", "?"), source.get("locator", "?"), ENRICHMENT_FAILED, result.failure, hit["_id"]))
+            doc = {**result.to_update(), **enricher.registry.assign_doc(source)}
+            yield {"_op_type": "update", "_index": hit["_index"], "_id": hit["_id"], "doc": doc}
+
+    written, _ = helpers.bulk(client, updates(), chunk_size=500, max_chunk_bytes=50 * 1024 * 1024, raise_on_error=True)
+    client.indices.refresh(index=index)
+    return written
+
+
+def enricher_for(settings, client: OpenSearch) -> Enricher:
+    """The stage configured by `settings`, with the people registry as last imported."""
+    return Enricher(EnrichOptions.from_settings(settings), load_registry(client, settings.people_index))
+
+
+def run_enrich(settings, report_path) -> tuple[int, int]:
+    """`lantern enrich`: re-run the stage and the near-duplicate pass over the existing index.
+
+    Returns (items updated, enrichment failures); failures are written to the exception report.
+    """
+    from indexer.enrich.near_dups import near_dup_index
+    from indexer.report import ExceptionReport
+    from services.clients import opensearch_client
+    from services.index import ensure_items_index
+
+    client = opensearch_client(settings, timeout=120)
+    alias = ensure_items_index(client, settings)
+    enricher = enricher_for(settings, client)
+    with ExceptionReport(report_path) as report:
+        updated = enrich_index(client, alias, enricher, report.add)
+    near_dup_index(client, alias, enricher.options.near_dup_threshold)
+    return updated, report.counts.get(ENRICHMENT_FAILED, 0)

@@ -1,0 +1,49 @@
+"""HTML email bodies: their visible text for search, and a sanitised copy safe to display.
+
+Text comes from selectolax (lexbor); the display copy from nh3 (the Ammonia sanitiser).
+The display copy keeps formatting but can never run or fetch anything: scripts, styles,
+event handlers, forms and frames are removed, images keep only `cid:` (parts of the same
+email) and `data:image/` sources, links keep only http(s), mailto and tel targets, and
+relative URLs are dropped. Nothing here executes or follows the content.
+"""
+
+from __future__ import annotations
+
+import nh3
+from selectolax.lexbor import LexborHTMLParser
+
+_SAFE_IMAGE_SOURCES = ("cid:", "data:image/")
+_SAFE_LINK_TARGETS = ("http:", "https:", "mailto:", "tel:")
+_DROPPED_WITH_CONTENT = {"script", "style", "title", "noscript", "template", "iframe", "object", "svg", "math"}
+
+
+def html_to_text(html: str) -> str:
+    """Visible text of an HTML body (scripts and styles dropped); never executes anything."""
+    tree = LexborHTMLParser(html)
+    for node in tree.css("script, style, head"):
+        node.decompose()
+    root = tree.body or tree.root
+    return root.text(separator="\n", strip=True) if root else ""
+
+
+def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
+    """nh3 attribute filter: no remote resources, no script or data links."""
+    lowered = value.strip().lower()
+    if attribute == "src":
+        return value if lowered.startswith(_SAFE_IMAGE_SOURCES) else None
+    if attribute in ("href", "cite"):
+        return value if lowered.startswith(_SAFE_LINK_TARGETS) else None
+    return value
+
+
+def sanitize_html(html: str) -> str:
+    """A copy of `html` safe to show in the UI: formatting kept, nothing active or remote."""
+    return nh3.clean(
+        html,
+        tags=nh3.ALLOWED_TAGS - _DROPPED_WITH_CONTENT,
+        clean_content_tags=_DROPPED_WITH_CONTENT,
+        attribute_filter=_keep_attribute,
+        url_schemes={"http", "https", "mailto", "tel", "cid", "data"},
+        url_relative="deny",
+        strip_comments=True,
+    ).strip()

@@ -1,0 +1,120 @@
+"""Maildir folders (qmail, Dovecot, Courier; Maildir++ subfolders such as `.Sent`, `.Archive.2020`).
+
+A folder with `cur/` and `new/` subfolders, or one holding Maildir++ subfolders that have
+them, is claimed whole. Every message file in `new/` and `cur/` of the root and of each
+maildir below it is read in sorted order and handed to `mime.message_items`. The locator
+is `<folder>/<unique name>`: the folder is `INBOX` for a Maildir++ root, the Maildir++
+name with dots as slashes (`Archive/2020`) for its subfolders, and the folder's own name
+for a single maildir; the unique name is the file name before its `:2,FLAGS` info, so a
+message keeps its locator when it is read (moved from new/ to cur/) or flagged. Flags are
+not indexed.
+
+Read with the standard library's `email` package through `mime`; the folders are listed
+with `os.scandir` rather than `mailbox.Maildir`, which follows symbolic links and skips
+files it does not recognise without saying so. Here links are reported and not followed,
+files in `tmp/` (deliveries that never finished) are reported, and only mail-store
+bookkeeping files (Dovecot/Courier indexes, `maildirfolder`, `subscriptions`) are passed over.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from indexer import errors
+from indexer.model import Item, Problem
+from indexer.sources.base import SourceContext
+from indexer.sources.mime import message_items, parse_message
+
+NAME = "maildir"
+CHANNEL = "email"
+_MESSAGE_DIRS = ("new", "cur")
+_BOOKKEEPING = ("dovecot", "courier", "maildirfolder", "maildirsize", "subscriptions", ".uidvalidity",
+                ".customflags", ".subscriptions", ".mailboxlist", ".imap", ".ds_store")
+
+
+def _is_maildir(path: Path) -> bool:
+    return all((path / name).is_dir() and not (path / name).is_symlink() for name in _MESSAGE_DIRS)
+
+
+def _plus_folders(root: Path) -> list[Path]:
+    """Maildir++ subfolders of `root` (`.Sent`, `.Archive.2020`), sorted."""
+    return sorted(p for p in root.iterdir() if p.name.startswith(".") and p.is_dir() and not p.is_symlink() and _is_maildir(p))
+
+
+def accepts(path: Path, head: bytes) -> int:
+    """100 for a maildir or a Maildir++ root (folders only); else 0."""
+    try:
+        return 100 if path.is_dir() and (_is_maildir(path) or _plus_folders(path)) else 0
+    except OSError:
+        return 0  # an unreadable folder: the pipeline reports it when it walks in
+
+
+def _folders(root: Path) -> Iterator[tuple[str, Path]]:
+    """(label, maildir) for the root and every maildir below it, in a stable order."""
+    plus = _plus_folders(root)
+    if _is_maildir(root):
+        yield ("INBOX" if plus else root.name), root
+    for folder in plus:
+        yield folder.name[1:].replace(".", "/"), folder
+    for current, dirs, _ in os.walk(root):  # os.walk does not follow symlinked folders
+        dirs.sort()
+        here = Path(current)
+        for name in dirs:
+            if name in (*_MESSAGE_DIRS, "tmp") or (here == root and name.startswith(".")):
+                continue  # message folders, and the Maildir++ folders listed above
+            if _is_maildir(here / name):
+                yield (here / name).relative_to(root).as_posix(), here / name
+
+
+def _stray_files(root: Path, maildirs: list[Path]) -> Iterator[Path]:
+    """Regular files that are neither messages nor bookkeeping: reported, not silently passed over."""
+    message_dirs = {d / name for d in maildirs for name in _MESSAGE_DIRS}
+    for current, dirs, files in os.walk(root):
+        dirs.sort()
+        here = Path(current)
+        if here in message_dirs:
+            continue
+        for name in sorted(files):
+            if not name.lower().startswith(_BOOKKEEPING):
+                yield here / name
+
+
+def read(path: Path, ctx: SourceContext) -> Iterator[Item | Problem]:
+    """Every message of every folder with its attachments; locators are `<folder>/<unique name>`."""
+    folders = list(_folders(path))
+    for label, folder in folders:
+        yield from _folder_items(label, folder, ctx)
+    for stray in _stray_files(path, [folder for _, folder in folders]):
+        where = stray.relative_to(path).as_posix()
+        reason = ("an unfinished delivery in tmp/; not read" if stray.parent.name == "tmp"
+                  else "a file outside the maildir's cur/ and new/ folders; not read")
+        yield Problem(ctx.source_path, where, errors.Unsupported.code, reason)
+
+
+def _folder_items(label: str, folder: Path, ctx: SourceContext) -> Iterator[Item | Problem]:
+    entries = sorted((entry for name in _MESSAGE_DIRS for entry in os.scandir(folder / name)), key=lambda e: e.name)
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue  # editors' and clients' hidden files; Maildir message names never start with a dot
+        unique = entry.name.split(":", 1)[0].split(";", 1)[0]  # ";" is the info separator on Windows
+        locator = f"{label}/{unique}"
+        if entry.is_symlink():
+            yield Problem(ctx.source_path, locator, errors.Unsupported.code, "symbolic link not followed")
+            continue
+        if not entry.is_file(follow_symlinks=False):
+            yield Problem(ctx.source_path, locator, errors.Unsupported.code, "not a regular file; not read")
+            continue
+        try:
+            data = Path(entry.path).read_bytes()
+        except OSError as exc:
+            yield Problem(ctx.source_path, locator, errors.Unreadable.code, f"could not read message: {exc.strerror or exc}")
+            continue
+        if not data.strip():
+            yield Problem(ctx.source_path, locator, errors.Empty.code, "the message file is empty")
+            continue
+        try:
+            yield from message_items(parse_message(data), ctx, locator)
+        except Exception as exc:  # noqa: BLE001 - one hostile message must not cost the rest of the folder
+            yield Problem(ctx.source_path, locator, "reader_error", f"{exc.__class__.__name__}: {exc}")

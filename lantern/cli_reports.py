@@ -1,0 +1,144 @@
+"""`lantern report terms` and `lantern export ...`: the search-term report and the exports from the shell.
+
+Thin, like the rest of the CLI: build the same request the API builds, call the same library
+functions (`search_api.reports`, `search_api.exports`, `search_api.production`), write the output.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from services.settings import get_settings
+
+report_app = typer.Typer(help="Reports that document a search.", no_args_is_help=True)
+export_app = typer.Typer(help="Export a search's results: CSV, JSON Lines or a production ZIP.", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    raise typer.Exit(code=1)
+
+
+def _filters(custodian, channel, record, kind, date_from, date_to) -> dict:
+    filters = {"custodian": custodian, "channel": channel, "record": record, "kind": kind, "date_from": date_from, "date_to": date_to}
+    return {name: value for name, value in filters.items() if value}
+
+
+@report_app.command("terms")
+def report_terms(
+    file: Path = typer.Argument(..., help="one query per line; blank lines and lines starting with # are skipped", exists=True, dir_okay=False),
+    as_csv: bool = typer.Option(False, "--csv", help="CSV instead of JSON"),
+    custodian: list[str] = typer.Option([], help="only these custodians (repeatable)"),
+    channel: list[str] = typer.Option([], help="only these channels (repeatable)"),
+    record: list[str] = typer.Option([], help="official or private (repeatable)"),
+    kind: list[str] = typer.Option([], help="email, attachment, ... (repeatable)"),
+    date_from: Optional[str] = typer.Option(None, "--date-from", help="YYYY-MM-DD"),
+    date_to: Optional[str] = typer.Option(None, "--date-to", help="YYYY-MM-DD"),
+) -> None:
+    """Per query: hits, unique hits, hits with families, per custodian and record (as POST /api/v1/reports/terms)."""
+    from search_api.query import QuerySyntaxError
+    from search_api.reports import MAX_QUERIES, filters_request, report_csv, terms_report
+    from services.clients import opensearch_client
+
+    lines = file.read_text(encoding="utf-8").splitlines()
+    queries = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    if not queries or len(queries) > MAX_QUERIES:
+        _fail(f"{file} must hold between 1 and {MAX_QUERIES} queries, one per line")
+    settings = get_settings()
+    try:
+        filters = filters_request(_filters(custodian, channel, record, kind, date_from, date_to))
+        report = terms_report(opensearch_client(settings), settings.items_alias, queries, filters)
+    except QuerySyntaxError as exc:
+        _fail(f"{exc.detail} at character {exc.position + 1}: {exc.hint}")
+    except ValueError as exc:
+        _fail(str(exc))
+    sys.stdout.write(report_csv(report) if as_csv else json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+
+
+def _search_request(query, custodian, channel, record, kind, date_from, date_to, sort):
+    from search_api.search import SearchRequest
+
+    try:
+        return SearchRequest(q=query, sort=sort, **_filters(custodian, channel, record, kind, date_from, date_to))
+    except ValidationError as exc:
+        _fail("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()))
+
+
+def _write(chunks, out: Optional[Path], binary: bool = False) -> None:
+    if out is None:
+        if binary:
+            _fail("a ZIP is not written to the terminal: give --out FILE")
+        for chunk in chunks:
+            sys.stdout.write(chunk)
+        return
+    with out.open("wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""})) as handle:
+        for chunk in chunks:
+            handle.write(chunk)
+    console.print(f"written: {out}")
+
+
+_QUERY = typer.Argument("", help="query text (see the README's search syntax); empty: everything")
+_OUT = typer.Option(None, "--out", help="file to write (default: standard output)")
+
+
+@export_app.command("results")
+def export_results(
+    query: str = _QUERY,
+    format: str = typer.Option("csv", help="csv (metadata) or jsonl (items with text)"),
+    out: Optional[Path] = _OUT,
+    custodian: list[str] = typer.Option([], help="only these custodians (repeatable)"),
+    channel: list[str] = typer.Option([], help="only these channels (repeatable)"),
+    record: list[str] = typer.Option([], help="official or private (repeatable)"),
+    kind: list[str] = typer.Option([], help="email, attachment, ... (repeatable)"),
+    date_from: Optional[str] = typer.Option(None, "--date-from", help="YYYY-MM-DD"),
+    date_to: Optional[str] = typer.Option(None, "--date-to", help="YYYY-MM-DD"),
+    sort: Optional[str] = typer.Option(None, help="relevance, date_desc or date_asc"),
+) -> None:
+    """Every matching item as CSV or JSON Lines, streamed (as GET /api/v1/exports/results.csv|jsonl)."""
+    from search_api.exports import CSV_COLUMNS, JSON_EXCLUDED, csv_chunks, export_hits, jsonl_chunks
+    from search_api.query import QuerySyntaxError
+    from services.clients import opensearch_client
+
+    if format not in ("csv", "jsonl"):
+        _fail("--format is csv or jsonl")
+    settings = get_settings()
+    request = _search_request(query, custodian, channel, record, kind, date_from, date_to, sort)
+    source = list(CSV_COLUMNS) if format == "csv" else {"excludes": list(JSON_EXCLUDED)}
+    try:
+        hits = export_hits(opensearch_client(settings), settings.items_alias, request, source)
+    except QuerySyntaxError as exc:
+        _fail(f"{exc.detail} at character {exc.position + 1}: {exc.hint}")
+    _write(csv_chunks(hits) if format == "csv" else jsonl_chunks(hits), out)
+
+
+@export_app.command("production")
+def export_production(
+    query: str = _QUERY,
+    out: Path = typer.Option(..., "--out", help="the ZIP file to write"),
+    custodian: list[str] = typer.Option([], help="only these custodians (repeatable)"),
+    record: list[str] = typer.Option([], help="official or private (repeatable)"),
+    date_from: Optional[str] = typer.Option(None, "--date-from", help="YYYY-MM-DD"),
+    date_to: Optional[str] = typer.Option(None, "--date-to", help="YYYY-MM-DD"),
+) -> None:
+    """A production ZIP: natives, extracted text, manifest.csv with SHA-256 (as GET /api/v1/exports/production.zip)."""
+    from search_api.exports import JSON_EXCLUDED, export_hits
+    from search_api.production import production_chunks
+    from search_api.query import QuerySyntaxError
+    from services.clients import opensearch_client
+
+    settings = get_settings()
+    request = _search_request(query, custodian, [], record, [], date_from, date_to, None)
+    try:
+        hits = export_hits(opensearch_client(settings), settings.items_alias, request, {"excludes": list(JSON_EXCLUDED)})
+    except QuerySyntaxError as exc:
+        _fail(f"{exc.detail} at character {exc.position + 1}: {exc.hint}")
+    about = request.model_dump(mode="json", exclude={"size", "offset", "cursor", "expand"}, exclude_defaults=True)
+    _write(production_chunks(hits, about), out, binary=True)

@@ -1,0 +1,81 @@
+"""One person across channels: their identities and where their items are (GET /api/v1/people/{key}).
+
+Counts per channel and record are aggregations over the items carrying the key in `people`.
+Identities are read from the addresses on those items whose `person` is the key (address
+lists are plain objects, not nested, so this cannot be an aggregation): from the
+`IDENTITY_SAMPLE` most recent items, exact when the person has no more items than that
+(`identities_complete`). Aliases imported from the alias file are listed as written.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from opensearchpy import OpenSearch
+from opensearchpy.exceptions import NotFoundError
+
+from indexer.enrich.people import ADDRESS_FIELDS
+
+IDENTITY_SAMPLE = 2000
+
+
+def _identities(hits: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    counts: Counter[tuple[str, str]] = Counter()
+    for hit in hits:
+        seen: set[tuple[str, str]] = set()
+        for name in ADDRESS_FIELDS:
+            value = hit["_source"].get(name) or []
+            for entry in [value] if isinstance(value, dict) else value:
+                if entry.get("person") != key:
+                    continue
+                if entry.get("address"):
+                    address = entry["address"]
+                    kind = "email" if "@" in address else "phone" if address.startswith("+") else "handle"
+                    seen.add((kind, address))
+                if entry.get("name"):
+                    seen.add(("name", entry["name"]))
+        counts.update(seen)
+    return [{"kind": kind, "value": value, "items": n} for (kind, value), n in
+            sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))]
+
+
+def _alias(client: OpenSearch, people_index: str, key: str) -> dict[str, Any] | None:
+    try:
+        return client.get(index=people_index, id=key)["_source"]
+    except NotFoundError:
+        return None
+
+
+def get_person(client: OpenSearch, items_index: str, people_index: str, key: str) -> dict[str, Any] | None:
+    """A person's label, aliases, identities seen and item counts by channel and record; None if unknown."""
+    response = client.search(index=items_index, body={
+        "query": {"term": {"people": key}},
+        "size": IDENTITY_SAMPLE, "track_total_hits": True,
+        "sort": [{"date": {"order": "desc", "missing": "_last"}}, {"id": "asc"}],
+        "_source": list(ADDRESS_FIELDS),
+        "aggs": {
+            "channel": {"terms": {"field": "channel", "size": 50}},
+            "record": {"terms": {"field": "record", "size": 10}},
+            "channel_record": {"multi_terms": {"terms": [{"field": "channel"}, {"field": "record"}], "size": 100}},
+        },
+    })
+    alias = _alias(client, people_index, key)
+    total = response["hits"]["total"]["value"]
+    if total == 0 and alias is None:
+        return None
+    aggs = response["aggregations"]
+    return {
+        "key": key,
+        "label": alias["label"] if alias else key.removeprefix("person:"),
+        "source": "alias" if alias else "automatic",
+        "aliases": alias.get("raw_identities", []) if alias else [],
+        "identities": _identities(response["hits"]["hits"], key),
+        "identities_complete": total <= IDENTITY_SAMPLE,
+        "total": total,
+        "by_channel": [{"value": b["key"], "count": b["doc_count"]} for b in aggs["channel"]["buckets"]],
+        "by_record": [{"value": b["key"], "count": b["doc_count"]} for b in aggs["record"]["buckets"]],
+        "by_channel_and_record": [
+            {"channel": b["key"][0], "record": b["key"][1], "count": b["doc_count"]} for b in aggs["channel_record"]["buckets"]
+        ],
+    }

@@ -1,0 +1,25 @@
+"""GET /api/v1/people/{key}: one person's identities and item counts per channel and record."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Path
+from opensearchpy import OpenSearch
+
+from search_api.deps import get_opensearch, get_settings
+from search_api.people import get_person
+from services.settings import Settings
+
+router = APIRouter()
+
+
+@router.get("/people/{key}")
+def person(
+    key: str = Path(min_length=8, max_length=300, pattern=r"^person:[\w@.+\-]+$", description="e.g. person:alice.hart@dhsc.gov.uk"),
+    client: OpenSearch = Depends(get_opensearch),
+    settings: Settings = Depends(get_settings),
+) -> dict:
+    """The person's label, aliases, identities seen on items, and item counts by channel and record."""
+    found = get_person(client, settings.items_alias, settings.people_index, key)
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"no person with key {key!r}")
+    return found

@@ -1,0 +1,35 @@
+"""POST /api/v1/reports/terms: the search-term report, as JSON or CSV."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import Response
+from opensearchpy import OpenSearch
+
+from search_api.deps import get_opensearch, get_settings
+from search_api.reports import TermsReportRequest, filters_request, report_csv, terms_report
+from services.settings import Settings
+
+router = APIRouter()
+
+
+@router.post("/reports/terms")
+def terms(
+    request: TermsReportRequest,
+    format: Literal["json", "csv"] = Query("json", description="json (default) or csv"),
+    client: OpenSearch = Depends(get_opensearch),
+    settings: Settings = Depends(get_settings),
+):
+    """Per query: hits, unique hits (found by no other query), hits with families, per custodian and record;
+    plus a `total` row for items found by any query. A malformed query is a 400 naming it (`query`, 0-based)."""
+    try:
+        filters = filters_request(request.filters)
+    except ValueError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    report = terms_report(client, settings.items_alias, request.queries, filters)
+    if format == "csv":
+        return Response(report_csv(report), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="search-term-report.csv"'})
+    return report

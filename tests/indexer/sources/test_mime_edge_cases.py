@@ -1,0 +1,436 @@
+"""MIME edge cases through the real pipeline: TNEF winmail.dat, signed and encrypted messages,
+calendar invitations, HTML-only and RTF-only bodies, wrong charsets, RFC 2047 headers and
+inline images; generated messages plus the real-world samples in shared/corpora/eml."""
+
+from __future__ import annotations
+
+import base64
+import io
+import struct
+import uuid
+from email.message import EmailMessage
+from pathlib import Path
+
+import compressed_rtf
+import docx
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from indexer.sources.html_body import sanitize_html
+from indexer.sources.mime_parts import decode_bytes
+from search_api.search import SearchRequest, run_search
+
+DATE = "Tue, 03 Mar 2020 10:00:00 +0000"
+
+
+def _custodian(label: str) -> str:
+    return f"{label} {uuid.uuid4().hex[:8]}"
+
+
+def _docs(services, settings, custodian: str) -> list[dict]:
+    """Every indexed item of one custodian, emails first, then by locator."""
+    response = services.search(index=settings.items_alias, body={
+        "query": {"term": {"custodian": custodian}}, "size": 500, "sort": [{"locator": "asc"}]})
+    docs = [hit["_source"] for hit in response["hits"]["hits"]]
+    return sorted(docs, key=lambda d: (d["kind"] != "email", d["locator"]))
+
+
+def _search(services, settings, q: str, custodian: str) -> list[dict]:
+    return run_search(services, settings.items_alias, SearchRequest(q=q, custodian=[custodian], size=50))["hits"]
+
+
+def _message(subject: str, body: str | None = "") -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = "Carol Jones <carol@dhsc.gov.uk>"
+    message["To"] = "dan@dhsc.gov.uk"
+    message["Subject"] = subject
+    message["Date"] = DATE
+    message["Message-ID"] = f"<{uuid.uuid4().hex}@dhsc.gov.uk>"
+    if body is not None:
+        message.set_content(body)
+    return message
+
+
+def _write(tmp_path: Path, name: str, message: EmailMessage | bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(message if isinstance(message, bytes) else message.as_bytes())
+    return path
+
+
+def _docx(text: str) -> bytes:
+    document = docx.Document()
+    document.add_paragraph(text)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+# --- TNEF (winmail.dat) -------------------------------------------------------------------------
+
+def _tnef_attribute(level: int, name: int, kind: int, data: bytes) -> bytes:
+    """One TNEF attribute: level, id (name + type), length, data, 16-bit checksum of the data."""
+    return struct.pack("<BHHI", level, name, kind, len(data)) + data + struct.pack("<H", sum(data) & 0xFFFF)
+
+
+def _mapi_binary(tag: int, data: bytes) -> bytes:
+    """attMsgProps holding one binary MAPI property (count, type, id, value count, length, padded data)."""
+    props = struct.pack("<IHHII", 1, 0x0102, tag, 1, len(data)) + data + b"\x00" * (-len(data) % 4)
+    return _tnef_attribute(1, 0x9003, 0x0006, props)
+
+
+def _tnef(body: str | None = None, html: str | None = None, files: tuple[tuple[str, bytes], ...] = (),
+          rtf: bytes | None = None) -> bytes:
+    """A TNEF stream as Outlook writes it (MS-OXTNEF): version, code page, body, then attachments."""
+    stream = struct.pack("<IH", 0x223E9F78, 1)
+    stream += _tnef_attribute(1, 0x9006, 0x0008, struct.pack("<I", 0x00010000))  # attTnefVersion
+    stream += _tnef_attribute(1, 0x9007, 0x0006, struct.pack("<II", 1252, 0))  # attOemCodepage
+    if body is not None:
+        stream += _tnef_attribute(1, 0x800C, 0x0002, body.encode("cp1252"))  # attBody
+    if html is not None:
+        stream += _mapi_binary(0x1013, html.encode("utf-8"))  # PR_HTML
+    if rtf is not None:
+        stream += _mapi_binary(0x1009, compressed_rtf.compress(rtf))  # PR_RTF_COMPRESSED
+    for name, data in files:
+        stream += _tnef_attribute(2, 0x9002, 0x0006, b"\x01\x00" + b"\xff" * 12)  # attAttachRendData starts one
+        stream += _tnef_attribute(2, 0x8010, 0x0001, name.encode() + b"\x00")  # attAttachTitle
+        stream += _tnef_attribute(2, 0x800F, 0x0006, data)  # attAttachData
+    return stream
+
+
+def _with_winmail(subject: str, tnef: bytes, body: str | None = None) -> EmailMessage:
+    message = _message(subject, body)
+    if body is None:
+        message.make_mixed()
+    message.add_attachment(tnef, maintype="application", subtype="ms-tnef", filename="winmail.dat")
+    return message
+
+
+def test_tnef_files_become_attachments_and_its_body_fills_an_empty_email(services, settings, ingest_files, tmp_path):
+    custodian = _custodian("Tnef Reader")
+    tnef = _tnef(body="The wrapped body mentions wombatgrove.",
+                 files=(("minutes.txt", b"The minutes mention quillfeather."), ("annex.docx", _docx("annex about marshpenny"))))
+    path = _write(tmp_path, "outlook.eml", _with_winmail("Minutes from Outlook", tnef))
+    summary, report = ingest_files([path], custodian=custodian)
+
+    assert report == []
+    email, *children = _docs(services, settings, custodian)
+    assert email["kind"] == "email" and "wombatgrove" in email["body"]
+    assert email["attachment_names"] == ["minutes.txt", "annex.docx"]
+    direct = [c for c in children if c["depth"] == 1]  # python-docx documents also carry an embedded thumbnail
+    assert [(c["file_name"], c["locator"], c["parent_id"]) for c in direct] == [
+        ("minutes.txt", "/attachment[1]/tnef[1]", email["id"]), ("annex.docx", "/attachment[1]/tnef[2]", email["id"])]
+    assert [h["file_name"] for h in _search(services, settings, "quillfeather", custodian)] == ["minutes.txt"]
+    assert [h["file_name"] for h in _search(services, settings, "marshpenny", custodian)] == ["annex.docx"]
+    assert summary.items_by_kind == {"email": 1, "attachment": len(children)}
+
+
+def test_tnef_html_or_rtf_body_is_used_only_when_the_email_has_no_text(services, settings, ingest_files, tmp_path):
+    custodian = _custodian("Tnef Html")
+    empty = _write(tmp_path, "empty.eml", _with_winmail("Html wrapped", _tnef(html="<p>Budget <b>heronfield</b> agreed</p>")))
+    texted = _write(tmp_path, "texted.eml", _with_winmail("Has text", _tnef(body="tnef copy ospreyvale"), body="Visible body kestrelmoor"))
+    rich = _write(tmp_path, "rich.eml", _with_winmail("Rtf wrapped", _tnef(rtf=rb"{\rtf1\ansi\deff0{\fonttbl{\f0 Arial;}}\f0 Rich text mentions stonechatrise.\par}")))
+    _, report = ingest_files([empty, texted, rich], custodian=custodian)
+
+    assert report == []
+    emails = {d["subject"]: d for d in _docs(services, settings, custodian) if d["kind"] == "email"}
+    assert "heronfield" in emails["Html wrapped"]["body"] and "<b>" not in emails["Html wrapped"]["body"]
+    assert "kestrelmoor" in emails["Has text"]["body"] and "ospreyvale" not in emails["Has text"]["body"]
+    assert emails["Rtf wrapped"]["body"] == "Rich text mentions stonechatrise."
+
+
+def test_broken_tnef_is_reported_corrupt_and_the_email_is_still_indexed(services, settings, ingest_files, tmp_path):
+    custodian = _custodian("Tnef Broken")
+    garbage = _write(tmp_path, "garbage.eml", _with_winmail("Garbage winmail", b"not tnef at all " * 20, body="body says plovercrest"))
+    whole = _tnef(body="x", files=(("report.txt", b"report text sandpiperhollow " * 20),))
+    truncated = _write(tmp_path, "truncated.eml", _with_winmail("Truncated winmail", whole[: len(whole) - 200], body="cut short"))
+    _, report = ingest_files([garbage, truncated], custodian=custodian)
+
+    by_file = {Path(e["source_path"]).name: e for e in report if e["code"] == "corrupt"}
+    assert by_file["garbage.eml"]["locator"] == "/attachment[1]" and "TNEF" in by_file["garbage.eml"]["reason"]
+    assert by_file["truncated.eml"]["locator"] == "/attachment[1]" and "truncated" in by_file["truncated.eml"]["reason"]
+    docs = _docs(services, settings, custodian)
+    assert [h["subject"] for h in _search(services, settings, "plovercrest", custodian)] == ["Garbage winmail"]
+    garbage_attachment = next(d for d in docs if d["id"] == by_file["garbage.eml"]["item_id"])
+    assert garbage_attachment["file_name"] == "winmail.dat" and garbage_attachment["extraction"] != "ok"
+    # What could be read of the truncated stream is still indexed.
+    assert [h["file_name"] for h in _search(services, settings, "sandpiperhollow", custodian)] == ["report.txt"]
+
+
+# --- signed and encrypted -----------------------------------------------------------------------
+
+def _signed(subject: str) -> bytes:
+    inner = EmailMessage()
+    inner.set_content("Signed content mentions curlewbank.")
+    inner.add_attachment(_docx("signed annex mentions godwitmarsh"), maintype="application",
+                         subtype="vnd.openxmlformats-officedocument.wordprocessingml.document", filename="annex.docx")
+    signature = base64.encodebytes(b"\x30\x82\x05\x00" + bytes(range(256)) * 4).decode()
+    boundary = "signed-boundary-42"
+    return (f"From: Carol <carol@dhsc.gov.uk>\r\nTo: dan@dhsc.gov.uk\r\nSubject: {subject}\r\nDate: {DATE}\r\n"
+            f"MIME-Version: 1.0\r\nContent-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; "
+            f"micalg=sha-256; boundary=\"{boundary}\"\r\n\r\n--{boundary}\r\n").encode() + inner.as_bytes() + (
+        f"\r\n--{boundary}\r\nContent-Type: application/pkcs7-signature; name=\"smime.p7s\"\r\n"
+        f"Content-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=\"smime.p7s\"\r\n\r\n"
+        f"{signature}\r\n--{boundary}--\r\n").encode()
+
+
+def test_signed_message_indexes_its_content_but_not_the_signature(services, settings, ingest_files, tmp_path):
+    custodian = _custodian("Signed Reader")
+    _, report = ingest_files([_write(tmp_path, "signed.eml", _signed("Signed minutes"))], custodian=custodian)
+
+    assert report == []
+    email, *children = _docs(services, settings, custodian)
+    assert "curlewbank" in email["body"]
+    assert email["attachment_names"] == ["annex.docx"]
+    assert [c["file_name"] for c in children if c["depth"] == 1] == ["annex.docx"]
+    assert any("signed message" in p for p in email["problems"])
+    assert [h["file_name"] for h in _search(services, settings, "godwitmarsh", custodian)] == ["annex.docx"]
+
+
+def _smime_encrypted() -> EmailMessage:
+    message = _message("Encrypted smime budget", body=None)
+    message.set_content(b"\x30\x80\x06\x09" + bytes(range(200)), maintype="application", subtype="pkcs7-mime",
+                        params={"smime-type": "enveloped-data", "name": "smime.p7m"}, filename="smime.p7m")
+    return message
+
+
+def _pgp_encrypted() -> bytes:
+    boundary = "pgp-boundary-7"
+    return (f"From: Carol <carol@dhsc.gov.uk>\r\nTo: dan@dhsc.gov.uk\r\nSubject: Encrypted pgp budget\r\nDate: {DATE}\r\n"
+            f"MIME-Version: 1.0\r\nContent-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; "
+            f"boundary=\"{boundary}\"\r\n\r\n--{boundary}\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n"
+            f"\r\n--{boundary}\r\nContent-Type: application/octet-stream; name=\"encrypted.asc\"\r\n\r\n"
+            f"-----BEGIN PGP MESSAGE-----\r\n\r\nhQEMA5K2sdf8sdfSAQf/abc\r\n-----END PGP MESSAGE-----\r\n\r\n--{boundary}--\r\n").encode()
+
+
+def _inline_pgp() -> EmailMessage:
+    return _message("Encrypted inline budget", "-----BEGIN PGP MESSAGE-----\n\nhQEMA5K2sdf8sdfSAQf/abc\n-----END PGP MESSAGE-----\n")
+
+
+@pytest.mark.parametrize("make, subject", [
+    (_smime_encrypted, "Encrypted smime budget"),
+    (_pgp_encrypted, "Encrypted pgp budget"),
+    (_inline_pgp, "Encrypted inline budget"),
+])
+def test_encrypted_message_is_reported_and_its_headers_indexed(services, settings, ingest_files, tmp_path, make, subject):
+    custodian = _custodian("Encrypted Reader")
+    _, report = ingest_files([_write(tmp_path, "encrypted.eml", make())], custodian=custodian)
+
+    docs = _docs(services, settings, custodian)
+    assert [d["kind"] for d in docs] == ["email"], "the ciphertext is not indexed as an attachment"
+    email = docs[0]
+    assert email["subject"] == subject and email["from"]["address"] == "carol@dhsc.gov.uk"
+    assert email["extraction"] == "failed"
+    assert [(e["code"], e["locator"], e["item_id"]) for e in report] == [("encrypted", "", email["id"])]
+    assert [h["id"] for h in _search(services, settings, "budget", custodian)] == [email["id"]]
+
+
+# --- calendar, HTML, RTF ------------------------------------------------------------------------
+
+INVITE = "\r\n".join([
+    "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Lantern tests//EN", "METHOD:REQUEST", "BEGIN:VEVENT",
+    "UID:budget-review-1@dhsc.gov.uk", "DTSTART:20200310T100000Z", "DTEND:20200310T110000Z",
+    "SUMMARY:Budget review with the otterbank team", "LOCATION:Room 4", "END:VEVENT", "END:VCALENDAR", ""])
+
+
+def test_calendar_part_without_a_name_is_an_invite_attachment(services, settings, ingest_files, tmp_path):
+    custodian = _custodian("Invite Reader")
+    message = _message("Invitation: Budget review", "You are invited.")
+    message.add_alternative(INVITE, subtype="calendar", params={"method": "REQUEST"})
+    _, report = ingest_files([_write(tmp_path, "invite.eml", message)], custodian=custodian)
+
+    assert report == []
+    email, invite = _docs(services, settings, custodian)
+    assert email["body"] == "You are invited." and email["attachment_names"] == ["invite.ics"]
+    assert (invite["file_name"], invite["parent_id"], invite["locator"]) == ("invite.ics", email["id"], "/attachment[1]")
+    assert [h["id"] for h in _search(services, settings, "otterbank", custodian)] == [invite["id"]]
+
+
+HOSTILE_HTML = """<html><head><title>Newsletter title</title><style>p { color: red }</style>
+<script>document.write('scriptword')</script></head>
+<body onload="steal()"><p style="color:red" onclick="steal()">Funding for <b>puffinreach</b> agreed.</p>
+<img src="https://tracker.example/pixel.gif?id=42"><img src="cid:logo@dhsc" alt="logo">
+<a href="javascript:steal()">bad link</a> <a href="https://www.gov.uk/guidance">guidance</a>
+<iframe src="https://evil.example/frame">framed</iframe><form action="https://evil.example"><input name="pw"></form>
+</body></html>"""
+
+
+def test_html_only_body_is_searchable_and_kept_sanitised_for_display(services, settings, ingest_files, tmp_path):
+    custodian = _custodian("Html Reader")
+    message = _message("Html only", body=None)
+    filler = "<p>Routine paragraph of the newsletter.</p>" * 2500  # ~100 KB: above a keyword's 32 KB term limit
+    message.set_content(HOSTILE_HTML.replace("</body>", filler + "</body>"), subtype="html")
+    _, report = ingest_files([_write(tmp_path, "html.eml", message)], custodian=custodian)
+
+    assert report == []
+    (email,) = _docs(services, settings, custodian)
+    assert "puffinreach" in email["body"] and "scriptword" not in email["body"] and "<b>" not in email["body"]
+    shown = email["body_html"]
+    assert "<b>puffinreach</b>" in shown and 'src="cid:logo@dhsc"' in shown and 'href="https://www.gov.uk/guidance"' in shown
+    assert len(shown) > 100_000
+    for banned in ("script", "onload", "onclick", "style", "tracker.example", "javascript:", "iframe", "evil.example", "<input"):
+        assert banned not in shown.lower(), banned
+    assert _search(services, settings, "scriptword", custodian) == []
+
+
+def test_sanitiser_drops_remote_and_active_content():
+    shown = sanitize_html('<img src="http://x.example/a.png"><img src="data:image/png;base64,AAAA">'
+                          '<a href="data:text/html,hi">d</a><a href="/relative">r</a><svg><script>1</script></svg>ok')
+    assert shown == '<img><img src="data:image/png;base64,AAAA"><a rel="noopener noreferrer">d</a><a rel="noopener noreferrer">r</a>ok'
+
+
+RTF = rb"{\rtf1\ansi\deff0{\fonttbl{\f0 Arial;}}\f0 The rich text mentions ptarmiganfold.\par}"
+
+
+@pytest.mark.parametrize("subtype", ["text/rtf", "application/rtf"])
+def test_rtf_only_body_is_read_as_text_through_tika(services, settings, ingest_files, tmp_path, subtype):
+    custodian = _custodian("Rtf Reader")
+    raw = (f"From: Carol <carol@dhsc.gov.uk>\r\nTo: dan@dhsc.gov.uk\r\nSubject: Rich text\r\nDate: {DATE}\r\n"
+           f"MIME-Version: 1.0\r\nContent-Type: {subtype}\r\n\r\n").encode() + RTF + b"\r\n"
+    _, report = ingest_files([_write(tmp_path, "rtf.eml", raw)], custodian=custodian)
+
+    assert report == []
+    (email,) = _docs(services, settings, custodian)
+    assert "ptarmiganfold" in email["body"] and "\\rtf1" not in email["body"]
+
+
+# --- charsets and encoded words -----------------------------------------------------------------
+
+def _raw_text_email(subject: str, charset_param: str, body: bytes) -> bytes:
+    return (f"From: Carol <carol@dhsc.gov.uk>\r\nTo: dan@dhsc.gov.uk\r\nSubject: {subject}\r\nDate: {DATE}\r\n"
+            f"MIME-Version: 1.0\r\nContent-Type: text/plain; {charset_param}\r\nContent-Transfer-Encoding: 8bit\r\n\r\n").encode() + body
+
+
+@pytest.mark.parametrize("charset_param, expected_reason", [
+    ("charset=utf-8", "not valid utf-8"),
+    ('charset="x-unknown"', "unknown charset 'x-unknown'"),
+])
+def test_wrong_or_unknown_charset_is_recovered_and_reported(services, settings, ingest_files, tmp_path, charset_param, expected_reason):
+    custodian = _custodian("Charset Reader")
+    body = "Le café crème au déjeuner, voilà.\r\n".encode("latin-1")
+    _, report = ingest_files([_write(tmp_path, "charset.eml", _raw_text_email("Menu", charset_param, body))], custodian=custodian)
+
+    (email,) = _docs(services, settings, custodian)
+    assert "café crème au déjeuner, voilà" in email["body"]
+    assert [(e["code"], e["locator"], e["item_id"]) for e in report] == [("corrupt", "", email["id"])]
+    assert expected_reason in report[0]["reason"] and "cp1252" in report[0]["reason"]
+    assert email["extraction"] == "partial"
+    assert [h["id"] for h in _search(services, settings, "déjeuner", custodian)] == [email["id"]]
+
+
+def test_charset_decoding_rules():
+    assert decode_bytes("naïve".encode("utf-8"), "utf-8") == ("naïve", None)
+    assert decode_bytes("€100".encode("cp1252"), "iso-8859-1") == ("€100", None)  # the usual mislabel, no complaint
+    text, problem = decode_bytes("Привет, мир ".encode() * 50 + b"\xff", "utf-8")  # one stray byte in UTF-8
+    assert text.startswith("Привет, мир") and "a few byte sequences" in problem
+    text, problem = decode_bytes("代开各地增值税发票".encode("utf-8"), "gb2312")  # mislabelled UTF-8
+    assert text == "代开各地增值税发票" and "decoded as utf-8" in problem
+
+
+ENCODED_HEADERS = (
+    "From: =?iso-8859-1?Q?Ren=E9e_Dupr=E9?= <renee@example.org>\r\n"
+    "To: =?utf-8?B?Sm9zw6kgR2FyY8OtYQ==?= <jose@example.org>, =?x-unknown?Q?Fran=E7ois?= <francois@example.org>\r\n"
+    "Cc: \"Smith, =?utf-8?Q?J=C3=BCrgen?=\" <jurgen@example.org>\r\n"
+    "Subject: =?utf-8?B?Q2Fmw6kgbWVldGluZw==?= =?utf-8?Q?_about_the_b=C3=BCdget?= and =?utf-8?Q?unterminated\r\n"
+    f"Date: {DATE}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nBody.\r\n"
+).encode()
+
+
+def test_encoded_word_headers_decode_including_malformed_ones(services, settings, ingest_files, tmp_path):
+    custodian = _custodian("Header Reader")
+    raw_8bit = (b"From: Andr\xe9 Martin <andre@example.org>\r\nTo: x@example.org\r\nSubject: R\xe9sum\xe9 for the caf\xe9\r\n"
+                + f"Date: {DATE}\r\n\r\nBody.\r\n".encode())
+    paths = [_write(tmp_path, "encoded.eml", ENCODED_HEADERS), _write(tmp_path, "raw8bit.eml", raw_8bit)]
+    _, report = ingest_files(paths, custodian=custodian)
+
+    assert report == []
+    docs = {Path(d["source_path"]).name: d for d in _docs(services, settings, custodian)}
+    encoded = docs["encoded.eml"]
+    assert encoded["subject"] == "Café meeting about the büdget and =?utf-8?Q?unterminated"
+    assert {k: v for k, v in encoded["from"].items() if k != "person"} == {"raw": "Renée Dupré <renee@example.org>", "name": "Renée Dupré", "address": "renee@example.org"}
+    assert [a["name"] for a in encoded["to"]] == ["José García", "François"]
+    assert encoded["cc"][0]["name"] == "Smith, Jürgen" and encoded["cc"][0]["raw"] == '"Smith, Jürgen" <jurgen@example.org>'
+    raw = docs["raw8bit.eml"]
+    assert raw["subject"] == "Résumé for the café" and raw["from"]["name"] == "André Martin"
+    assert [h["id"] for h in _search(services, settings, "büdget", custodian)] == [encoded["id"]]
+
+
+@pytest.mark.parametrize("name, subject, sender_name", [
+    ("mailparser-mail_test_12.eml", "代开各地增值税发票", "张先生"),
+    ("mailparser-mail_test_18.eml", "Test for Comma and Name Bugs", "LastßlName, FirstName"),
+    ("mailparser-mail_test_5.eml", "Je prépare mon été zéro complexe !", "Marina de Carlance"),
+    ("mailparser-mail_test_6.eml", "Быстрее вкладывайте в золото!", "Время пришло"),
+])
+def test_real_encoded_word_headers_decode(services, settings, ingest_files, corpora, name, subject, sender_name):
+    custodian = _custodian("Corpus Headers")
+    ingest_files([corpora / "eml" / name], custodian=custodian)
+    email = _docs(services, settings, custodian)[0]
+    assert (email["subject"], email["from"]["name"]) == (subject, sender_name)
+    assert "=?" not in email["from"]["raw"]
+
+
+def test_real_mislabelled_charsets_are_recovered_and_reported(services, settings, ingest_files, corpora):
+    custodian = _custodian("Corpus Charsets")
+    _, report = ingest_files([corpora / "eml" / "mailparser-mail_test_12.eml", corpora / "eml" / "mailparser-mail_test_6.eml"],
+                             custodian=custodian)
+    emails = {Path(d["source_path"]).name: d for d in _docs(services, settings, custodian) if d["kind"] == "email"}
+    corrupt = {Path(e["source_path"]).name: e for e in report if e["code"] == "corrupt"}
+    # Declared GB2312, written in UTF-8; declared UTF-8 with one stray byte.
+    assert "增值税发票" in emails["mailparser-mail_test_12.eml"]["body"]
+    assert "not valid gb2312" in corrupt["mailparser-mail_test_12.eml"]["reason"]
+    assert "Профиль" in emails["mailparser-mail_test_6.eml"]["body"]
+    assert "a few byte sequences are not valid utf-8" in corrupt["mailparser-mail_test_6.eml"]["reason"]
+    assert {e["locator"] for e in corrupt.values()} == {""}
+
+
+# --- inline images and reports ------------------------------------------------------------------
+
+def test_inline_images_are_attachment_children(services, settings, ingest_files, corpora):
+    custodian = _custodian("Inline Images")
+    ingest_files([corpora / "eml" / "mailparser-mail_test_6.eml"], custodian=custodian)
+    email, *images = _docs(services, settings, custodian)
+    assert [(i["locator"], i["content_type"], i["parent_id"]) for i in images] == [
+        (f"/attachment[{n}]", "image/png", email["id"]) for n in range(1, 5)]
+    assert email["attachment_names"] == [f"attachment-{n}" for n in range(1, 5)]
+    assert email["body_html"].startswith("<table") and "<img" in email["body_html"]
+
+
+def test_delivery_status_report_keeps_the_bounce_details(services, settings, ingest_files, corpora):
+    custodian = _custodian("Bounce Reader")
+    ingest_files([corpora / "eml" / "mailparser-mail_malformed_2.eml"], custodian=custodian)
+    (email,) = _docs(services, settings, custodian)
+    assert "Final-Recipient" in email["body"] and "Trabajo perfecto a distancia" in email["body"]
+
+
+def _png_with_text(text: str) -> bytes:
+    image = Image.new("RGB", (900, 160), "white")
+    ImageDraw.Draw(image).text((30, 40), text, fill="black", font=ImageFont.load_default(size=56))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=0)  # uncompressed, like a scan: above the OCR size threshold
+    return buffer.getvalue()
+
+
+def test_inline_image_text_is_ocred(services, settings, ingest_files, tmp_path):
+    """Needs Tika started with tesseract installed (scripts/install-system-packages.sh)."""
+    custodian = _custodian("Ocr Reader")
+    message = _message("Scanned notice", body=None)
+    message.set_content('<p>See the notice:</p><img src="cid:notice@dhsc">', subtype="html")
+    message.add_related(_png_with_text("INVOICE PELICAN 4471"), maintype="image", subtype="png", cid="<notice@dhsc>")
+    _, report = ingest_files([_write(tmp_path, "scan.eml", message)], custodian=custodian)
+
+    email, image = _docs(services, settings, custodian)
+    assert image["parent_id"] == email["id"] and image["content_type"] == "image/png"
+    assert "PELICAN" in image["body"].upper()
+    assert [h["id"] for h in _search(services, settings, "pelican", custodian)] == [image["id"]]
+    assert report == []
+
+
+def test_an_unnamed_tnef_part_is_named_winmail_dat(services, settings, ingest_files, tmp_path):
+    custodian = _custodian("Tnef Unnamed")
+    message = _message("Unnamed", "body")
+    message.add_attachment(b"junk" * 10, maintype="application", subtype="ms-tnef")
+    del message.get_payload()[1]["Content-Disposition"]
+    _, report = ingest_files([_write(tmp_path, "unnamed.eml", message)], custodian=custodian)
+    assert [(e["code"], e["locator"]) for e in report if e["code"] == "corrupt"] == [("corrupt", "/attachment[1]")]
+    email, attachment = _docs(services, settings, custodian)
+    assert attachment["file_name"] == "winmail.dat" and email["attachment_names"] == ["winmail.dat"]
+

@@ -1,0 +1,306 @@
+"""Outlook .msg files: the real msg-extractor samples, an Outlook message saved as .eml, and
+variants of them rewritten with extract-msg's OLE writer (encrypted, msg-in-msg, HTML-only,
+RTF-only, Exchange sender, submit time) through the real pipeline."""
+
+from __future__ import annotations
+
+import base64
+import io
+import struct
+import uuid
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from pathlib import Path
+
+import compressed_rtf
+import olefile
+import pytest
+from extract_msg.ole_writer import OleWriter
+
+from indexer.sources import choose, msg
+from search_api.search import SearchRequest, run_search
+
+STRANGE_DATE = "msg/msgextractor-strangeDate.msg"
+UNICODE = "msg/msgextractor-unicode.msg"
+OUTLOOK_AS_EML = "eml/mailparser-mail_outlook_1.eml"
+
+
+def _custodian(label: str) -> str:
+    return f"{label} {uuid.uuid4().hex[:8]}"
+
+
+def _docs(services, settings, custodian: str) -> list[dict]:
+    response = services.search(index=settings.items_alias, body={
+        "query": {"term": {"custodian": custodian}}, "size": 500, "sort": [{"locator": "asc"}]})
+    return sorted((h["_source"] for h in response["hits"]["hits"]), key=lambda d: (d["kind"] != "email", d["locator"]))
+
+
+def _parsed(address: dict) -> dict:
+    """An address as the reader wrote it (enrichment adds the resolved `person` key)."""
+    return {k: v for k, v in address.items() if k != "person"}
+
+
+def _search(services, settings, q: str, custodian: str) -> list[dict]:
+    return run_search(services, settings.items_alias, SearchRequest(q=q, custodian=[custodian], size=50))["hits"]
+
+
+# --- building variants of real .msg files -------------------------------------------------------
+
+def _streams(data: bytes) -> dict[tuple[str, ...], bytes]:
+    ole = olefile.OleFileIO(data)
+    try:
+        return {tuple(p): ole.openstream(p).read() for p in ole.listdir(streams=True, storages=False)}
+    finally:
+        ole.close()
+
+
+def _ole(streams: dict[tuple[str, ...], bytes]) -> bytes:
+    writer = OleWriter()
+    for path in sorted(streams, key=len):
+        writer.addEntry(list(path), streams[path])
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _utf16(text: str) -> bytes:
+    return text.encode("utf-16-le")
+
+
+def _filetime(moment: datetime) -> int:
+    return int((moment - datetime(1601, 1, 1, tzinfo=timezone.utc)).total_seconds() * 10_000_000)
+
+
+def _variant(source: Path, drop: tuple[str, ...] = (), put: dict[str, bytes] | None = None,
+             fixed: dict[int, int] | None = None) -> bytes:
+    """`source` with top-level streams dropped or replaced, and fixed-size properties (tag → value) added."""
+    streams = _streams(source.read_bytes())
+    for name in drop:
+        streams.pop((name,), None)
+    streams.update({(name,): data for name, data in (put or {}).items()})
+    if fixed:
+        properties = streams[("__properties_version1.0",)]
+        streams[("__properties_version1.0",)] = properties + b"".join(
+            struct.pack("<IIQ", tag, 6, value) for tag, value in fixed.items())
+    return _ole(streams)
+
+
+def _embed(outer: Path, inner: Path, name: str) -> bytes:
+    """`outer` with `inner` attached as an embedded message (PR_ATTACH_METHOD = 5, ATTACH_EMBEDDED_MSG)."""
+    streams = _streams(outer.read_bytes())
+    attachment = "__attach_version1.0_#00000000"
+    streams[(attachment, "__properties_version1.0")] = b"\x00" * 8 + b"".join(
+        struct.pack("<IIQ", tag, 6, value) for tag, value in ((0x37050003, 5), (0x0E210003, 0), (0x370B0003, 0xFFFFFFFF)))
+    streams[(attachment, "__substg1.0_3001001F")] = _utf16(name)
+    for path, data in _streams(inner.read_bytes()).items():
+        if path[0] == "__nameid_version1.0":
+            continue  # an embedded message uses its parent's named-property map
+        if path == ("__properties_version1.0",):
+            data = data[:24] + data[32:]  # embedded messages have a 24-byte properties header, not 32
+        streams[(attachment, "__substg1.0_3701000D", *path)] = data
+    root = bytearray(streams[("__properties_version1.0",)])
+    root[12:16] = root[20:24] = struct.pack("<I", 1)  # next attachment id, attachment count
+    streams[("__properties_version1.0",)] = bytes(root)
+    return _ole(streams)
+
+
+def _signed(source: Path) -> bytes:
+    """`source` as a clear-signed S/MIME message: its one attachment holds the multipart/signed MIME."""
+    content = EmailMessage()
+    content.set_content("Signed content mentions curlewbank.")
+    content.add_attachment(b"The annex mentions godwitmarsh.", maintype="text", subtype="plain", filename="annex.txt")
+    signature = base64.encodebytes(b"\x30\x82" + bytes(range(256))).decode()
+    mime = (b'Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256; boundary="sb42"\r\n'
+            b"\r\n--sb42\r\n" + content.as_bytes() + b"\r\n--sb42\r\nContent-Type: application/pkcs7-signature; "
+            b'name="smime.p7s"\r\nContent-Transfer-Encoding: base64\r\n\r\n' + signature.encode() + b"\r\n--sb42--\r\n")
+    streams = _streams(source.read_bytes())
+    for body in ("__substg1.0_1000001F", "__substg1.0_10090102"):
+        streams.pop((body,), None)
+    streams[("__substg1.0_001A001F",)] = _utf16("IPM.Note.SMIME.MultipartSigned")
+    attachment = "__attach_version1.0_#00000000"
+    streams[(attachment, "__properties_version1.0")] = b"\x00" * 8 + b"".join(
+        struct.pack("<IIQ", tag, 6, value) for tag, value in ((0x37050003, 1), (0x0E210003, 0)))  # ATTACH_BY_VALUE
+    streams[(attachment, "__substg1.0_37010102")] = mime
+    streams[(attachment, "__substg1.0_370E001F")] = _utf16("multipart/signed")
+    streams[(attachment, "__substg1.0_3707001F")] = _utf16("smime.p7m")
+    root = bytearray(streams[("__properties_version1.0",)])
+    root[12:16] = root[20:24] = struct.pack("<I", 1)
+    streams[("__properties_version1.0",)] = bytes(root)
+    return _ole(streams)
+
+
+# --- the real samples ---------------------------------------------------------------------------
+
+def test_unicode_msg_fields_and_attachments(services, settings, ingest_files, corpora):
+    custodian = _custodian("Msg Unicode")
+    summary, _ = ingest_files([corpora / UNICODE], custodian=custodian)
+    email, *attachments = _docs(services, settings, custodian)
+
+    assert email["subject"] == "Test for TIF files"
+    assert _parsed(email["from"]) == {"raw": "Brian Zhou <brizhou@gmail.com>", "name": "Brian Zhou", "address": "brizhou@gmail.com"}
+    assert [a["address"] for a in email["to"]] == ["brianzhou@me.com"]
+    assert [a["raw"] for a in email["cc"]] == ["Brian Zhou <brizhou@gmail.com>"]
+    assert (email["date"], email["timezone"]) == ("2013-11-18T08:26:24Z", "+02:00")
+    assert email["message_id"] == "<CADtJ4eNjQSkGcBtVteCiTF+YFG89+AcHxK3QZ=-Mt48xygkvdQ@mail.gmail.com>"
+    assert email["body"].startswith("This is a test email to experiment with the MS Outlook MSG Extractor")
+    assert email["attachment_names"] == ["import OleFileIO.tif", "raised value error.tif"]
+    assert [(a["file_name"], a["locator"], a["parent_id"], a["content_type"]) for a in attachments] == [
+        ("import OleFileIO.tif", "/attachment[1]", email["id"], "image/tiff"),
+        ("raised value error.tif", "/attachment[2]", email["id"], "image/tiff")]
+    assert summary.items_by_kind == {"email": 1, "attachment": 2}
+    assert [h["id"] for h in _search(services, settings, "\"MSG Extractor\"", custodian)] == [email["id"]]
+
+
+def test_msg_tif_attachment_text_is_ocred(services, settings, ingest_files, corpora):
+    """Needs Tika started with tesseract installed (scripts/install-system-packages.sh): the TIFFs are screenshots."""
+    custodian = _custodian("Msg Ocr")
+    ingest_files([corpora / UNICODE], custodian=custodian)
+    hits = _search(services, settings, "Refactoring", custodian)
+    assert sorted(h["file_name"] for h in hits) == ["import OleFileIO.tif", "raised value error.tif"]
+
+
+def test_msg_without_sent_time_is_dated_by_its_creation_time(services, settings, ingest_files, corpora):
+    custodian = _custodian("Msg Strange Date")
+    _, report = ingest_files([corpora / STRANGE_DATE], custodian=custodian)
+    (email,) = _docs(services, settings, custodian)
+    assert report == []
+    assert email["subject"] == "MSG Test File"
+    assert email["date"].startswith("2016-02-23T14:57:50.904")  # PR_CREATION_TIME; the file has no submit time
+    assert any("no sent or received time" in p for p in email["problems"])
+    assert [a["address"] for a in email["to"]] == ["time2talk@online-convert.com"]
+    assert "sender" not in email and "from" not in email
+    assert "John Doe" in email["body"]
+    assert "<b>" in email["body_html"] or "<p>" in email["body_html"]
+
+
+def test_outlook_message_saved_as_eml_is_read_as_msg(services, settings, ingest_files, corpora):
+    path = corpora / OUTLOOK_AS_EML
+    assert choose(path, path.read_bytes()[:4096]) is msg
+    custodian = _custodian("Msg As Eml")
+    _, report = ingest_files([path], custodian=custodian)
+    email, *attachments = _docs(services, settings, custodian)
+
+    assert "unsupported" not in {e["code"] for e in report}
+    assert email["subject"] == "Newsletter Prüfung Personalwesen / Prüfung Eröffnungsbilanz"
+    assert email["from"]["address"] == "nueblingv@w-vwa.de"
+    assert [_parsed(a) for a in email["to"]] == [{"raw": "Gaiser-Schönenborn, Andrea <A.Gaiser-Schoenenborn@kreis-tuebingen.de>",
+                            "name": "Gaiser-Schönenborn, Andrea", "address": "a.gaiser-schoenenborn@kreis-tuebingen.de"}]
+    assert (email["date"], email["timezone"]) == ("2017-09-18T10:00:18Z", "+02:00")
+    assert email["message_id"] == "<20170918100018.6AE0948009C@www.w-vwa.de>"
+    assert email["attachment_names"] == ["newsletter.png", "spacer.gif", "image004.jpg", "image006.jpg", "image008.jpg"]
+    assert [a["locator"] for a in attachments] == [f"/attachment[{n}]" for n in range(1, 6)]
+    assert [h["id"] for h in _search(services, settings, "Eröffnungsbilanz", custodian) if h["kind"] == "email"] == [email["id"]]
+
+
+# --- generated variants -------------------------------------------------------------------------
+
+def test_embedded_msg_is_handed_to_tika_with_its_attachments(services, settings, ingest_files, corpora, tmp_path):
+    path = tmp_path / "forward.msg"
+    path.write_bytes(_embed(corpora / STRANGE_DATE, corpora / OUTLOOK_AS_EML, "Newsletter"))
+    custodian = _custodian("Msg In Msg")
+    ingest_files([path], custodian=custodian)
+    email, embedded, *inner = _docs(services, settings, custodian)
+
+    assert email["attachment_names"] == ["Newsletter.msg"]
+    assert (embedded["file_name"], embedded["locator"], embedded["parent_id"]) == ("Newsletter.msg", "/attachment[1]", email["id"])
+    assert "Prüfung Personalwesen" in embedded["body"]
+    assert sorted((i["file_name"], i["parent_id"]) for i in inner) == sorted(
+        (name, embedded["id"]) for name in ("newsletter.png", "spacer.gif", "image004.jpg", "image006.jpg", "image008.jpg"))
+    assert all(i["locator"].startswith("/attachment[1]!/") for i in inner)
+    assert [h["id"] for h in _search(services, settings, "Personalwesen", custodian) if h["kind"] == "attachment"] == [embedded["id"]]
+
+
+def test_encrypted_msg_is_reported_and_its_headers_indexed(services, settings, ingest_files, corpora, tmp_path):
+    path = tmp_path / "encrypted.msg"
+    path.write_bytes(_variant(corpora / UNICODE, put={"__substg1.0_001A001F": _utf16("IPM.Note.SMIME")}))
+    custodian = _custodian("Msg Encrypted")
+    _, report = ingest_files([path], custodian=custodian)
+    (email,) = _docs(services, settings, custodian)
+
+    assert email["subject"] == "Test for TIF files" and email["from"]["address"] == "brizhou@gmail.com"
+    assert email["extraction"] == "failed" and not email.get("body") and "attachment_names" not in email
+    assert [(e["code"], e["locator"], e["item_id"]) for e in report] == [("encrypted", "", email["id"])]
+
+
+def test_signed_msg_is_read_from_its_signed_content(services, settings, ingest_files, corpora, tmp_path):
+    path = tmp_path / "signed.msg"
+    path.write_bytes(_signed(corpora / STRANGE_DATE))
+    custodian = _custodian("Msg Signed")
+    _, report = ingest_files([path], custodian=custodian)
+    email, annex = _docs(services, settings, custodian)
+
+    assert report == []
+    assert email["body"] == "Signed content mentions curlewbank."
+    assert email["attachment_names"] == ["annex.txt"]
+    assert (annex["file_name"], annex["locator"], annex["parent_id"]) == ("annex.txt", "/attachment[1]", email["id"])
+    assert any("signed message" in p for p in email["problems"])
+    assert [h["id"] for h in _search(services, settings, "godwitmarsh", custodian)] == [annex["id"]]
+
+
+def test_html_only_and_rtf_only_msg_bodies_become_text(services, settings, ingest_files, corpora, tmp_path):
+    html_only = tmp_path / "html-only.msg"
+    html_only.write_bytes(_variant(corpora / OUTLOOK_AS_EML, drop=("__substg1.0_1000001F", "__substg1.0_10090102")))
+    wrapped = tmp_path / "rtf-wrapped-html.msg"  # the HTML is de-encapsulated from the RTF body
+    wrapped.write_bytes(_variant(corpora / STRANGE_DATE, drop=("__substg1.0_1000001F",)))
+    rtf_only = tmp_path / "rtf-only.msg"
+    rtf = compressed_rtf.compress(rb"{\rtf1\ansi\deff0{\fonttbl{\f0 Arial;}}\f0 The rich text mentions quokkaridge.\par}")
+    rtf_only.write_bytes(_variant(corpora / STRANGE_DATE, drop=("__substg1.0_1000001F",), put={"__substg1.0_10090102": rtf}))
+    custodian = _custodian("Msg Bodies")
+    _, report = ingest_files([html_only, wrapped, rtf_only], custodian=custodian)
+    emails = {Path(d["source_path"]).name: d for d in _docs(services, settings, custodian) if d["kind"] == "email"}
+
+    assert "encrypted" not in {e["code"] for e in report}
+    assert "Wenn Sie diesen Newsletter nicht lesen" in emails["html-only.msg"]["body"]
+    assert "<" not in emails["html-only.msg"]["body"][:200] and "<p>" in emails["html-only.msg"]["body_html"]
+    assert "John Doe" in emails["rtf-wrapped-html.msg"]["body"] and "\\rtf" not in emails["rtf-wrapped-html.msg"]["body"]
+    assert emails["rtf-only.msg"]["body"] == "The rich text mentions quokkaridge."
+    assert "body_html" not in emails["rtf-only.msg"]
+
+
+def test_exchange_sender_keeps_x500_raw_and_prefers_smtp(services, settings, ingest_files, corpora, tmp_path):
+    x500 = "/O=EXCHANGELABS/OU=EXCHANGE ADMINISTRATIVE GROUP (FYDIBOHF23SPDLT)/CN=RECIPIENTS/CN=JSMITH"
+    sent = datetime(2020, 3, 1, 10, 0, 0, tzinfo=timezone.utc)
+    exchange_only = tmp_path / "exchange-only.msg"
+    exchange_only.write_bytes(_variant(corpora / STRANGE_DATE, put={
+        "__substg1.0_0C1A001F": _utf16("Jane Smith"), "__substg1.0_0C1F001F": _utf16(x500), "__substg1.0_0C1E001F": _utf16("EX")},
+        fixed={0x00390040: _filetime(sent)}))
+    with_smtp = tmp_path / "with-smtp.msg"
+    with_smtp.write_bytes(_variant(corpora / STRANGE_DATE, put={
+        "__substg1.0_0C1A001F": _utf16("Jane Smith"), "__substg1.0_0C1F001F": _utf16(x500),
+        "__substg1.0_0C1E001F": _utf16("EX"), "__substg1.0_5D01001F": _utf16("Jane.Smith@dhsc.gov.uk")}))
+    custodian = _custodian("Msg Exchange")
+    ingest_files([exchange_only, with_smtp], custodian=custodian)
+    emails = {Path(d["source_path"]).name: d for d in _docs(services, settings, custodian)}
+
+    assert _parsed(emails["exchange-only.msg"]["from"]) == {"raw": f"Jane Smith <{x500}>", "name": "Jane Smith"}
+    assert emails["exchange-only.msg"]["date"] == "2020-03-01T10:00:00Z"
+    assert not any("creation time" in p for p in emails["exchange-only.msg"].get("problems", []))
+    assert _parsed(emails["with-smtp.msg"]["from"]) == {"raw": "Jane Smith <Jane.Smith@dhsc.gov.uk>", "name": "Jane Smith",
+                                               "address": "jane.smith@dhsc.gov.uk"}
+
+
+def test_damaged_msg_is_reported_corrupt(ingest_files, corpora, tmp_path):
+    damaged = tmp_path / "damaged.msg"
+    damaged.write_bytes((corpora / STRANGE_DATE).read_bytes()[:1536])
+    _, report = ingest_files([damaged], custodian=_custodian("Msg Damaged"))
+    assert [(e["code"], e["locator"]) for e in report] == [("corrupt", "")]
+    assert "not a readable Outlook message" in report[0]["reason"]
+
+
+def test_ole_files_that_hold_no_message_are_not_claimed(tmp_path):
+    streams = {("WordDocument",): b"\x00" * 4096, ("\x05SummaryInformation",): b"\x00" * 64}
+    document = tmp_path / "letter.doc"
+    document.write_bytes(_ole(streams))
+    renamed = tmp_path / "letter.eml"
+    renamed.write_bytes(document.read_bytes())
+    head = document.read_bytes()[:4096]
+    assert msg.accepts(document, head) == 0
+    assert msg.accepts(renamed, head) == 0
+    assert msg.accepts(tmp_path / "x.msg", head) == 100  # the name alone is enough to try; read() reports what fails
+    assert msg.accepts(tmp_path, b"") == 0
+
+
+@pytest.mark.parametrize("name", [STRANGE_DATE, UNICODE])
+def test_real_msg_samples_are_claimed_by_the_msg_reader(corpora, name):
+    path = corpora / name
+    assert choose(path, path.read_bytes()[:4096]) is msg

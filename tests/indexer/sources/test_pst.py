@@ -1,0 +1,176 @@
+"""Outlook PST stores through readpst: the real java-libpst samples (contacts, an appointment, a
+distribution list, a password), a truncated copy, a file that only claims to be a PST, and the
+conversion of readpst's email output (RFC 822 files) into email items."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from email.message import EmailMessage
+
+from indexer.enrich.hashing import file_sha256
+from indexer.extract import TikaExtractor
+from indexer.model import Custody, Item, Problem
+from indexer.sources import choose, pst
+from indexer.sources.base import Limits, SourceContext
+from search_api.search import SearchRequest, run_search
+
+DIST_LIST = "pst/javalibpst-dist-list.pst"
+PASSWORDED = "pst/javalibpst-passworded.pst"
+
+
+def _custodian() -> str:
+    return f"PST Tester {uuid.uuid4().hex[:8]}"
+
+
+def _items(services, settings, custodian: str) -> dict[str, dict]:
+    """Every indexed item of `custodian`, by locator."""
+    hits = services.search(index=settings.items_alias, body={
+        "query": {"term": {"custodian": custodian}}, "size": 500})["hits"]["hits"]
+    return {hit["_source"]["locator"]: hit["_source"] for hit in hits}
+
+
+def _search(services, settings, q: str, custodian: str) -> list[dict]:
+    return run_search(services, settings.items_alias, SearchRequest(q=q, custodian=[custodian], size=50))["hits"]
+
+
+def test_pst_is_chosen_by_its_signature(corpora, tmp_path):
+    renamed = tmp_path / "mailbox.bin"
+    shutil.copy(corpora / DIST_LIST, renamed)
+    assert choose(renamed, renamed.read_bytes()[:4096]) is pst
+
+
+def test_contact_and_appointment_are_indexed_with_folder_locators(services, settings, corpora, ingest_files):
+    custodian = _custodian()
+    summary, report = ingest_files([corpora / DIST_LIST], custodian=custodian)
+
+    assert summary.files == 1
+    assert dict(summary.items_by_kind) == {"document": 2}
+    items = _items(services, settings, custodian)
+    assert set(items) == {"Personal Folders/Calendar/1", "Personal Folders/Contacts/1"}
+
+    appointment = items["Personal Folders/Calendar/1"]
+    assert appointment["subject"] == "Test appointment"
+    assert appointment["date"] == "2016-08-02T15:00:00Z"
+    assert appointment["channel"] == "email"
+    assert appointment["content_type"] == "text/calendar"
+    assert "This is a complete test" in appointment["body"]
+    assert "DTSTAMP" not in appointment["body"]  # readpst's run time, not evidence
+
+    contact = items["Personal Folders/Contacts/1"]
+    assert contact["subject"] == "1, contact name"
+    assert contact["content_type"] == "text/vcard"
+    assert "contact1@rjohnson.id.au" in contact["body"]
+    assert [h["id"] for h in _search(services, settings, "contact1@rjohnson.id.au", custodian)] == [contact["id"]]
+
+    # The distribution list is the one item readpst cannot convert: reported against its folder.
+    assert [(e["code"], e["locator"]) for e in report] == [("unsupported", "Personal Folders/Contacts")]
+    assert "skipped 1 item" in report[0]["reason"]
+    assert report[0]["source_path"] == str((corpora / DIST_LIST).resolve())
+
+
+def test_password_protected_pst_is_read_not_skipped(services, settings, corpora, ingest_files):
+    custodian = _custodian()
+    summary, report = ingest_files([corpora / PASSWORDED], custodian=custodian)
+
+    # A PST password is a checksum readpst ignores: the store's contact is indexed.
+    assert dict(summary.items_by_kind) == {"document": 1}
+    items = _items(services, settings, custodian)
+    assert list(items) == ["Personal Folders/Contacts/1"]
+    assert items["Personal Folders/Contacts/1"]["subject"] == "1, contact name"
+    assert not [e for e in report if e["code"] == "encrypted"]
+    # Hidden folder settings (Inbox, Calendar) and the distribution list are counted, not dropped.
+    skipped = {e["locator"]: e["reason"] for e in report if e["code"] == "unsupported"}
+    assert set(skipped) == {"Personal Folders/Inbox", "Personal Folders/Calendar", "Personal Folders/Contacts"}
+    assert "skipped 4 item" in skipped["Personal Folders/Inbox"]
+    assert "skipped 4 item" in skipped["Personal Folders/Calendar"]
+    assert len(report) == 3
+
+
+def test_truncated_pst_is_reported_and_what_remains_is_indexed(services, settings, corpora, ingest_files, tmp_path):
+    cut = tmp_path / "cut.pst"
+    cut.write_bytes((corpora / DIST_LIST).read_bytes()[:131072])
+    custodian = _custodian()
+    summary, report = ingest_files([cut], custodian=custodian)
+
+    assert list(_items(services, settings, custodian)) == ["Personal Folders/Contacts/1"]
+    truncated = [e for e in report if e["locator"] == ""]
+    assert [e["code"] for e in truncated] == ["corrupt"]
+    assert "truncated" in truncated[0]["reason"]
+    assert "271360 bytes" in truncated[0]["reason"] and "131072" in truncated[0]["reason"]
+
+
+def test_pst_cut_before_its_folders_is_reported_as_corrupt(services, settings, corpora, ingest_files, tmp_path):
+    cut = tmp_path / "header-only.pst"
+    cut.write_bytes((corpora / DIST_LIST).read_bytes()[:4096])
+    custodian = _custodian()
+    summary, report = ingest_files([cut], custodian=custodian)
+
+    assert summary.items == 0
+    assert sorted(e["code"] for e in report) == ["corrupt", "corrupt"]
+    assert all(e["locator"] == "" for e in report)
+    reasons = " ".join(e["reason"] for e in report)
+    assert "truncated" in reasons and "readpst failed" in reasons
+
+
+def test_file_that_only_claims_to_be_a_pst_is_reported(services, settings, ingest_files, tmp_path):
+    fake = tmp_path / "mailbox.pst"
+    fake.write_text("not a store at all")
+    summary, report = ingest_files([fake], custodian=_custodian())
+
+    assert summary.items == 0
+    assert [(e["code"], e["locator"]) for e in report] == [("corrupt", "")]
+    assert "'!BDN' header" in report[0]["reason"]
+
+
+def _readpst_email(subject: str, body: str | None, rtf: bytes) -> bytes:
+    """An email as `readpst -e` writes one: the RTF body attached as rtf-body.rtf."""
+    message = EmailMessage()
+    message["From"] = "Ann Official <ann@dept.gov.uk>"
+    message["To"] = "bob@dept.gov.uk"
+    message["Subject"] = subject
+    message["Date"] = "Wed, 04 Mar 2020 09:30:00 +0000"
+    message["Message-ID"] = f"<{uuid.uuid4().hex}@dept.gov.uk>"
+    if body is not None:
+        message.set_content(body)
+    else:
+        message.make_mixed()
+    message.add_attachment(rtf, maintype="application", subtype="rtf", filename=pst.RTF_BODY_NAME)
+    message.add_attachment(b"minutes mention heronsbill", maintype="text", subtype="plain", filename="minutes.txt")
+    return message.as_bytes()
+
+
+def test_readpst_email_output_becomes_email_items(services, settings, tmp_path):
+    """The stores in the corpus hold no email, so readpst's email output is laid out here as it writes it."""
+    out = tmp_path / "out"
+    inbox = out / "Personal Folders" / "Inbox"
+    inbox.mkdir(parents=True)
+    rtf = rb"{\rtf1\ansi{\fonttbl\f0\fswiss Helvetica;}\f0\pard budget from the rtf body marshwort\par}"
+    (inbox / "1.eml").write_bytes(_readpst_email("Plain and RTF", "the plain body says fenugreek", rtf))
+    (inbox / "2.eml").write_bytes(_readpst_email("RTF only", None, rtf))
+    (out / "Personal Folders" / "Inbox" / "Sub").mkdir()
+    (out / "Personal Folders" / "Inbox" / "Sub" / "10.eml").write_bytes(_readpst_email("Deeper", "nested folder text", rtf))
+    (inbox / "3.msg").write_bytes(b"\xd0\xcf\x11\xe0")
+    extractor = TikaExtractor(settings.effective_tika_url)
+    ctx = SourceContext(str(tmp_path / "store.pst"), file_sha256(inbox / "1.eml"),
+                        Custody("PST Tester", "official"), extractor, Limits())
+    try:
+        produced = list(pst.output_items(out, ctx))
+    finally:
+        extractor.close()
+    items = {i.locator: i for i in produced if isinstance(i, Item)}
+    problems = [p for p in produced if isinstance(p, Problem)]
+
+    assert sorted(items) == ["Personal Folders/Inbox/1", "Personal Folders/Inbox/1/attachment[1]",
+                             "Personal Folders/Inbox/2", "Personal Folders/Inbox/2/attachment[1]",
+                             "Personal Folders/Inbox/Sub/10", "Personal Folders/Inbox/Sub/10/attachment[1]"]
+    plain, rtf_only = items["Personal Folders/Inbox/1"], items["Personal Folders/Inbox/2"]
+    assert plain.kind == "email" and plain.subject == "Plain and RTF"
+    assert plain.body == "the plain body says fenugreek"
+    assert plain.attachment_names == ["minutes.txt"]  # the RTF rendering of the same body is not an attachment
+    assert "marshwort" in rtf_only.body  # with no other body, the RTF one is read
+    assert rtf_only.attachment_names == ["minutes.txt"]
+    attachment = items["Personal Folders/Inbox/2/attachment[1]"]
+    assert attachment.parent_id == rtf_only.id and attachment.family_id == rtf_only.id
+    assert "heronsbill" in attachment.body
+    assert [(p.code, p.locator) for p in problems] == [("unsupported", "Personal Folders/Inbox/3")]

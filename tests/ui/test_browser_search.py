@@ -1,0 +1,68 @@
+"""The search tools in a real browser: syntax help, sort order, export links and query errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from playwright.sync_api import expect
+from test_browser import base_url, browser, page  # noqa: F401 - the shared server, browser and page fixtures
+
+
+def test_syntax_help_opens_from_the_keyboard_and_lists_the_operators(page, base_url):  # noqa: F811
+    page.goto(base_url + "/")
+    help_panel = page.get_by_test_id("syntax-help")
+    expect(help_panel.locator("table")).not_to_be_visible()
+    page.get_by_test_id("syntax-help-toggle").focus()
+    page.keyboard.press("Enter")
+    expect(help_panel.locator("table")).to_be_visible()
+    for example in ("vaccine w/5 contract", "vaccine pre/5 contract", "from:matt*", "date:2020-03-01..2020-06-30", "has:pii"):
+        expect(help_panel).to_contain_text(example)
+
+
+def test_sort_selector_orders_results_by_date_and_is_kept_in_the_url(page, base_url, sample):  # noqa: F811
+    page.goto(base_url + "/#q=vaccine")
+    expect(page.get_by_test_id("result").first).to_be_visible()
+    for order in ("date_asc", "date_desc"):
+        first = page.request.get(base_url + f"/api/v1/search?q=vaccine&sort={order}&size=1").json()["hits"][0]["date"]
+        page.get_by_test_id("sort-select").select_option(order)
+        expect(page).to_have_url(re.compile(f"sort={order}"))
+        expect(page.locator("[data-testid=result] time").first).to_have_attribute("datetime", first)
+        dates = page.locator("[data-testid=result] time").evaluate_all("nodes => nodes.map(n => n.getAttribute('datetime'))")
+        assert dates == sorted(dates, reverse=order == "date_desc")
+    page.reload()
+    expect(page.get_by_test_id("sort-select")).to_have_value("date_desc")
+
+
+def test_export_links_carry_the_current_search_and_download_it(page, base_url, sample):  # noqa: F811
+    page.goto(base_url + "/")
+    page.get_by_test_id("search-input").fill("zanzibarquill")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("total")).to_have_text("1 item")
+    link = page.get_by_test_id("export-csv")
+    expect(link).to_have_attribute("href", "/api/v1/exports/results.csv?q=zanzibarquill")
+    response = page.request.get(base_url + link.get_attribute("href"))
+    assert response.ok
+    rows = list(csv.DictReader(io.StringIO(response.text())))
+    assert len(rows) == 1 and rows[0]["kind"] == "attachment"
+    with page.expect_download() as download:
+        page.get_by_test_id("export-zip").click()
+    assert download.value.suggested_filename == "lantern-production.zip"
+    expect(page.get_by_test_id("export-jsonl")).to_have_attribute("href", "/api/v1/exports/results.jsonl?q=zanzibarquill")
+
+
+def test_a_malformed_query_shows_where_and_how_to_fix_it(page, base_url, sample):  # noqa: F811
+    page.goto(base_url + "/")
+    page.get_by_test_id("search-input").fill("vaccine AND")
+    page.keyboard.press("Enter")
+    banner = page.get_by_test_id("error-banner")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("ends with an operator")
+    expect(banner).to_contain_text("at character 9")
+    expect(banner).to_contain_text("put a term after the last operator")
+    expect(page.get_by_test_id("error-query").locator("mark")).to_have_text("A")
+    page.get_by_test_id("search-input").fill("vaccine AND contract")
+    page.keyboard.press("Enter")
+    expect(banner).to_be_hidden()
+    expect(page.get_by_test_id("result").first).to_be_visible()
