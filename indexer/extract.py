@@ -10,6 +10,8 @@ must not do, and keeps its configuration in module-level globals.
 from __future__ import annotations
 
 import re
+import threading
+import time
 from dataclasses import dataclass, field
 
 import httpx
@@ -57,6 +59,8 @@ class TikaExtractor:
         self.url = url.rstrip("/")
         self._http = httpx.Client(base_url=self.url, timeout=timeout, limits=httpx.Limits(max_connections=16))
         # Per-request Tesseract settings (Tika server accepts X-Tika-OCR<property> headers).
+        self.busy_seconds = 0.0  # time spent waiting for Tika, summed over threads
+        self._busy_lock = threading.Lock()
         self._ocr_headers = {"X-Tika-OCRskipOcr": "true"} if not ocr else {"X-Tika-OCRminFileSizeToOcr": str(ocr_min_bytes)}
 
     def close(self) -> None:
@@ -68,12 +72,16 @@ class TikaExtractor:
         if file_name:
             safe_name = _UNSAFE_HEADER_CHARS.sub("_", file_name)[:200]
             headers["Content-Disposition"] = f'attachment; filename="{safe_name}"'
+        started = time.perf_counter()
         try:
             response = self._http.put("/rmeta/text", content=data, headers=headers)
         except httpx.TimeoutException as exc:
             raise errors.ExtractionFailed(f"Tika timed out after {self._http.timeout.read}s") from exc
         except httpx.HTTPError as exc:
             raise errors.ServiceUnavailable(f"Tika at {self.url} did not answer: {exc}") from exc
+        finally:
+            with self._busy_lock:
+                self.busy_seconds += time.perf_counter() - started
         if response.status_code == 422:
             raise _failure(response.text or "Tika could not parse the file (422)")
         if response.status_code >= 400:

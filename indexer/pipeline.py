@@ -27,6 +27,7 @@ from indexer.enrich.threads import thread_index
 from indexer.extract import TikaExtractor
 from indexer.model import Custody, Item, Problem
 from indexer.report import ExceptionReport
+from indexer.timing import timed
 from indexer.workers import read_concurrently
 from indexer.sources.base import Limits, SourceContext
 
@@ -56,6 +57,9 @@ class Summary:
     problems_by_code: Counter = field(default_factory=Counter)
     report_path: Path | None = None
     seconds: float = 0.0
+    # Wall-clock seconds by stage: read (parse + extract, on worker threads), enrich, index
+    # (bulk writes), and the post-ingest passes over the index (threads, near_dups).
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def items(self) -> int:
@@ -186,11 +190,23 @@ def ingest(
                 summary.items_by_kind[produced.kind] += 1
                 yield produced
 
-    for rejected in store.write_items(client, index, enricher.enrich_items(items(), record), chunk_size=chunk_size):
+    pulled: dict[str, float] = {}
+    writing = time.perf_counter()
+    enriched = timed(enricher.enrich_items(timed(items(), pulled, "read"), record), pulled, "enrich+read")
+    for rejected in store.write_items(client, index, enriched, chunk_size=chunk_size):
         record(rejected)
     client.indices.refresh(index=index)
+    stages = summary.stage_seconds
+    stages["read"] = pulled.get("read", 0.0)
+    stages["enrich"] = pulled.get("enrich+read", 0.0) - stages["read"]
+    stages["index"] = time.perf_counter() - writing - pulled.get("enrich+read", 0.0)
+    stages["extract_busy"] = extractor.busy_seconds  # summed over reader threads (they overlap)
+    passes = time.perf_counter()
     thread_index(client, index)  # threads can span runs and custodians: recomputed over the index
+    stages["threads"] = time.perf_counter() - passes
+    passes = time.perf_counter()
     near_dup_index(client, index, enricher.options.near_dup_threshold)  # likewise near-duplicates
+    stages["near_dups"] = time.perf_counter() - passes
     summary.seconds = time.monotonic() - started
     return summary
 

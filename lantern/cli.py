@@ -112,6 +112,8 @@ def ingest(
         out.print(f"  {kind}: {count}")
     for code, count in sorted(summary.problems_by_code.items()):
         out.print(f"  problem {code}: {count}")
+    if summary.stage_seconds:
+        out.print("time by stage: " + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in summary.stage_seconds.items()))
     out.print(f"exception report: {summary.report_path}")
 
 

@@ -198,7 +198,7 @@ class _ToNodes(Transformer_NonRecursive):
 
     def proximity(self, children):
         node = children[0]
-        for operator, right in zip(children[1::2], children[2::2]):
+        for operator, right in zip(children[1::2], children[2::2], strict=True):
             if node is None or right is None:
                 raise QuerySyntaxError(f"{operator} needs a word on both sides", operator.start_pos,
                                        "put a word, phrase or wildcard on each side, e.g. vaccine w/5 contract")
@@ -325,6 +325,8 @@ def _explain(text: str, exc: UnexpectedInput) -> QuerySyntaxError:
             return QuerySyntaxError("expected a date here", position, _DATE_HINT)
         return QuerySyntaxError(f"unexpected {text[position]!r}", position, "put the text in quotes to search for it literally")
     if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
+        if exc.token.type == "_RPAR" and text[: exc.token.start_pos].rstrip().endswith("("):
+            return QuerySyntaxError("empty parentheses", exc.token.start_pos, "put terms between them, or remove them")
         if "DATE" in exc.expected or "RANGE" in exc.expected:
             return QuerySyntaxError("expected a date here", exc.token.start_pos, _DATE_HINT)
         detail, hint = _HINTS.get(exc.token.type, (f"unexpected {exc.token.value!r}", "check the operators around it"))

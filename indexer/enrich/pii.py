@@ -24,6 +24,7 @@ identifiers with their checksums; phone numbers use the library made for them.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from datetime import date
 
@@ -171,10 +172,15 @@ def detect_pii(text: str, region: str = "GB", field: str = "body") -> list[Entit
     ]
     precedence = {name: rank for rank, name in enumerate(PII_TYPES)}
     found.sort(key=lambda e: (precedence[e.type], e.start))
-    kept: list[Entity] = []
+    kept: list[Entity] = []  # never overlapping, so sorted by start is also sorted by end
+    starts: list[int] = []
+    ends: list[int] = []
     for entity in found:
-        if all(entity.end <= other.start or entity.start >= other.end for other in kept):
-            entity.field = field
-            kept.append(entity)
-    kept.sort(key=lambda e: (e.start, e.end))
+        after = bisect_right(ends, entity.start)  # the first kept span ending after this one starts
+        if after < len(kept) and starts[after] < entity.end:
+            continue
+        entity.field = field
+        kept.insert(after, entity)
+        starts.insert(after, entity.start)
+        ends.insert(after, entity.end)
     return kept

@@ -14,6 +14,7 @@ Texts longer than `ner_max_chars` go to NER only up to that point (`enrichment.s
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,23 @@ from indexer.enrich.pii import detect_pii
 from indexer.model import Entity, Item, Problem
 
 ENRICHMENT_FAILED = "enrichment_failed"
+MAX_ENTITIES = 10_000  # per item: a spreadsheet of contacts must not make a document of a million objects
+
+
+def _overlapping(pii: list[Entity]) -> Callable[[Entity], bool]:
+    """A test of whether an entity overlaps one of `pii` (which never overlap each other)."""
+    spans: dict[str, tuple[list[int], list[int]]] = {}
+    for found in sorted(pii, key=lambda e: e.start):
+        starts, ends = spans.setdefault(found.field, ([], []))
+        starts.append(found.start)
+        ends.append(found.end)
+
+    def overlaps(entity: Entity) -> bool:
+        starts, ends = spans.get(entity.field, ([], []))
+        first = bisect_right(ends, entity.start)  # the first detection ending after the entity starts
+        return first < len(starts) and starts[first] < entity.end
+
+    return overlaps
 
 
 @dataclass(frozen=True)
@@ -157,11 +175,14 @@ class Enricher:
             return
         if len(body) > limit:
             result.status = "capped" if result.status == "ok" else result.status
-        taken = [(e.field, e.start, e.end) for e in pii]
         # A name the model found inside an email address or phone number is the PII, not a person.
-        result.entities = [e for e in result.entities if not any(
-            f == e.field and e.start < end and e.end > start for f, start, end in taken)]
+        overlaps = _overlapping(pii)
+        result.entities = [e for e in result.entities if not overlaps(e)]
         result.entities.extend(pii)
+        if len(result.entities) > MAX_ENTITIES:
+            result.entities.sort(key=lambda e: (e.field != "subject", e.start))
+            del result.entities[MAX_ENTITIES:]
+            result.status = "capped" if result.status == "ok" else result.status
 
     @staticmethod
     def _fail(result: Enrichment, reason: str) -> None:
@@ -189,7 +210,7 @@ class Enricher:
         yield from batch
 
 
-_INDEX_FIELDS = ["subject", "body", "source_path", "locator", "people", *ADDRESS_FIELDS]
+_INDEX_FIELDS = ["subject", "body", "source_path", "locator", *ADDRESS_FIELDS]
 
 
 def enrich_index(client: OpenSearch, index: str, enricher: Enricher, record: Callable[[Problem], None],

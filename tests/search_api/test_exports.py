@@ -63,7 +63,7 @@ def test_csv_lists_every_hit_with_metadata_and_no_formulas(app_client, exported)
     assert "attachment" in response.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(response.text)))
     assert tuple(rows[0]) == CSV_COLUMNS
-    records = [dict(zip(CSV_COLUMNS, row)) for row in rows[1:]]
+    records = [dict(zip(CSV_COLUMNS, row, strict=True)) for row in rows[1:]]
     assert len(records) == 4 and {r["custodian"] for r in records} == {CUSTODIAN}
     assert {r["kind"] for r in records} == {"email", "attachment"}
     hostile = next(r for r in records if r["subject"].startswith("'="))

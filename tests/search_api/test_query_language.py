@@ -97,6 +97,7 @@ def test_proximity_becomes_an_intervals_query_on_the_exact_fields():
     ("(vaccine OR contract", 0, "never closed"),
     ("a (b (c)", 2, "never closed"),
     ("vaccine)", 7, "no matching"),
+    ("vaccine ()", 9, "empty parentheses"),
     ("vaccine AND", 8, "ends with an operator"),
     ("OR vaccine", 0, "OR needs"),
     ("vaccine AND OR contract", 12, "OR needs"),

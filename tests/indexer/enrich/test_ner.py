@@ -145,3 +145,13 @@ def test_ingested_items_are_enriched_and_failures_are_reported_not_dropped(enric
     assert failed["enrichment"]["status"] == "failed" and failed["pii_types"] == ["phone"]
     assert any(p.startswith("enrichment_failed") for p in failed["problems"])
     assert failed["people"] == ["person:alice.hart@dhsc.gov.uk", "person:bob@example.com"]
+
+
+def test_entities_per_item_are_capped_and_the_item_says_so(monkeypatch):
+    from indexer.enrich import stage
+
+    monkeypatch.setattr(stage, "MAX_ENTITIES", 10)
+    body = " ".join(f"contact{n}@example.org" for n in range(30))
+    (result,) = Enricher(EnrichOptions(ner=False)).enrich_texts([(None, body)])
+    assert len(result.entities) == 10 and result.status == "capped"
+    assert [e.norm for e in result.entities][:2] == ["contact0@example.org", "contact1@example.org"]
