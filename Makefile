@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install system-packages demo test services-up services-down services-status clean
+.PHONY: install system-packages bench demo test services-up services-down services-status clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ demo: install system-packages
 
 test: services-up
 	$(BIN)/python -m pytest
+
+# Benchmarks: BENCH_SIZE items (default 10000); JSON and a PNG chart in bench/results/.
+bench: services-up
+	scripts/install-system-packages.sh recoll notmuch poppler-utils
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m bench.run --size $${BENCH_SIZE:-10000}
 
 clean:
 	rm -rf $(VENV) demo-data *.egg-info

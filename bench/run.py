@@ -1,0 +1,287 @@
+"""The benchmark runner: one JSON of side-by-side figures, every ratio taken within the same run.
+
+`python -m bench.run [--size N] [--out bench/results]` (what `make bench` calls):
+  1. generates (or reuses) the corpus of bench/corpus.py at that size;
+  2. ingests its mail, then its chat, with `lantern ingest` in a child process (peak memory is
+     the child's maximum RSS), each into an index of its own; time by pipeline stage is kept;
+  3. the ceiling: the very documents Lantern wrote, re-sent with plain opensearch-py bulk into a
+     fresh index on the same node;
+  4. peers on the same mail: Debian's `recollindex` and `notmuch new`, one query each;
+  5. recall of the phrases planted in the corpus (truth.json), searched through Lantern;
+  6. query latency p50/p95/p99 for a fixed query mix at concurrency 1 and 8, directly against
+     OpenSearch and through the HTTP API (the API's overhead as a ratio);
+and writes bench/results/<timestamp>-<size>.json plus a PNG chart. Nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+from opensearchpy import helpers
+
+from bench import corpus
+from search_api.search import SearchRequest, build_body
+from services.clients import opensearch_client
+from services.settings import Settings
+
+QUERY_MIX = [
+    "contract", "vaccine supplier", '"stock delivery"', "ppe AND masks", "budget OR invoice",
+    "minister -press", "deliver*", "procurement w/5 contract", "from:priya*", "custodian:matt",
+    "date:2020-03-01..2020-04-30 meeting", "Northgate Medical",
+]
+
+
+def machine() -> dict:
+    import psutil
+
+    return {
+        "cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(), "platform": platform.platform(),
+        "load_average_at_start": os.getloadavg(),
+    }
+
+
+def ingest(source: Path, prefix: str, custodian: str, env_extra: dict[str, str]) -> dict:
+    """`lantern ingest` in a child process; its summary, wall time and peak RSS."""
+    env = {**os.environ, "LANTERN_INDEX_PREFIX": prefix, **env_extra}
+    report = Path("/tmp") / f"{prefix}exceptions.jsonl"
+    code = (
+        "import json, resource, sys, time\n"
+        "from pathlib import Path\n"
+        "from indexer.pipeline import custody_for, run_ingest\n"
+        "from services.settings import Settings\n"
+        "settings = Settings()\n"
+        "custody = custody_for(settings, sys.argv[2], None, 'private', 'bench')\n"
+        "started = time.perf_counter()\n"
+        "summary = run_ingest(settings, [Path(sys.argv[1])], custody, Path(sys.argv[3]))\n"
+        "print(json.dumps({'seconds': time.perf_counter() - started, 'items_by_kind': dict(summary.items_by_kind),\n"
+        "  'problems_by_code': dict(summary.problems_by_code), 'files': summary.files,\n"
+        "  'stage_seconds': summary.stage_seconds,\n"
+        "  'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(source), custodian, str(report)],
+                          env=env, capture_output=True, text=True, check=True)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    items = sum(result["items_by_kind"].values())
+    result["items"] = items
+    result["items_per_hour"] = round(items / result["seconds"] * 3600)
+    return result
+
+
+def ceiling(client, source_index: str, target_index: str) -> dict:
+    """Raw bulk of the same documents (already built) into a fresh index: the node's own speed."""
+    docs = [hit["_source"] for hit in helpers.scan(client, index=source_index, query={"query": {"match_all": {}}})]
+    client.indices.delete(index=target_index, ignore_unavailable=True)
+    settings_body = client.indices.get(index=source_index)
+    body = next(iter(settings_body.values()))
+    client.indices.create(index=target_index, body={
+        "settings": {"index": {"number_of_shards": 1, "number_of_replicas": 0,
+                               "analysis": body["settings"]["index"]["analysis"]}},
+        "mappings": body["mappings"],
+    })
+    started = time.perf_counter()
+    helpers.bulk(client, ({"_index": target_index, "_id": d["id"], "_source": d} for d in docs), chunk_size=500)
+    client.indices.refresh(index=target_index)
+    seconds = time.perf_counter() - started
+    client.indices.delete(index=target_index, ignore_unavailable=True)
+    return {"docs": len(docs), "seconds": seconds, "docs_per_hour": round(len(docs) / seconds * 3600)}
+
+
+def recoll(mail: Path, work: Path, emails: int) -> dict:
+    """Debian's recoll indexing the same Maildir (attachments through its own filters), and one query."""
+    if not shutil.which("recollindex"):
+        return {"skipped": "recollindex not installed (scripts/install-system-packages.sh recoll poppler-utils)"}
+    config = work / "recoll"
+    shutil.rmtree(config, ignore_errors=True)
+    config.mkdir(parents=True)
+    (config / "recoll.conf").write_text(f"topdirs = {mail}\nloglevel = 1\n")
+    started = time.perf_counter()
+    subprocess.run(["recollindex", "-c", str(config), "-z"], capture_output=True, check=False)
+    seconds = time.perf_counter() - started
+    query = time.perf_counter()
+    out = subprocess.run(["recollq", "-c", str(config), "-S", "mtime", "vaccine supplier"], capture_output=True, text=True)
+    return {"emails": emails, "seconds": seconds, "emails_per_hour": round(emails / seconds * 3600),
+            "query_seconds": time.perf_counter() - query, "query_output_head": out.stdout.splitlines()[:2]}
+
+
+def notmuch(mail: Path, work: Path, emails: int) -> dict:
+    """notmuch indexing the same Maildir (mail text only: notmuch does not read attachment content)."""
+    if not shutil.which("notmuch"):
+        return {"skipped": "notmuch not installed"}
+    config = work / "notmuch-config"
+    database = work / "notmuch-db"
+    shutil.rmtree(database, ignore_errors=True)
+    database.mkdir(parents=True)
+    config.write_text(f"[database]\npath={database}\nmail_root={mail}\n[new]\ntags=new\n")
+    env = {**os.environ, "NOTMUCH_CONFIG": str(config)}
+    started = time.perf_counter()
+    done = subprocess.run(["notmuch", "new", "--quiet"], env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    count = subprocess.run(["notmuch", "count", "vaccine and supplier"], env=env, capture_output=True, text=True)
+    return {"emails": emails, "seconds": seconds, "emails_per_hour": round(emails / seconds * 3600),
+            "exit": done.returncode, "stderr_head": done.stderr[:200], "count_vaccine_supplier": count.stdout.strip()}
+
+
+def recall(client, index: str, truth: dict) -> dict:
+    """Share of planted phrases found by a Lantern search."""
+    found = 0
+    missed = []
+    for phrase, where in truth["planted"].items():
+        body = build_body(SearchRequest(q=phrase, size=1))
+        if client.search(index=index, body=body)["hits"]["total"]["value"] > 0:
+            found += 1
+        else:
+            missed.append({phrase: where})
+    planted = len(truth["planted"])
+    return {"planted": planted, "found": found, "recall": found / planted if planted else None, "missed_sample": missed[:10]}
+
+
+def _percentiles(samples: list[float]) -> dict:
+    ordered = sorted(samples)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000  # noqa: E731
+    return {"n": len(ordered), "p50_ms": round(pick(0.50), 2), "p95_ms": round(pick(0.95), 2),
+            "p99_ms": round(pick(0.99), 2), "mean_ms": round(statistics.fmean(ordered) * 1000, 2)}
+
+
+def latency(run_one, concurrency: int, rounds: int) -> dict:
+    jobs = [query for _ in range(rounds) for query in QUERY_MIX]
+    with ThreadPoolExecutor(concurrency) as pool:
+        samples = list(pool.map(run_one, jobs))
+    return _percentiles(samples)
+
+
+def query_latency(settings: Settings, index_prefix: str, rounds: int) -> dict:
+    """The query mix directly against OpenSearch and through the API, at concurrency 1 and 8."""
+    client = opensearch_client(settings)
+    alias = f"{index_prefix}items"
+
+    def direct(query: str) -> float:
+        started = time.perf_counter()
+        client.search(index=alias, body=build_body(SearchRequest(q=query, size=20)))
+        return time.perf_counter() - started
+
+    port = 8765
+    env = {**os.environ, "LANTERN_INDEX_PREFIX": index_prefix}
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "search_api.app:create_app",
+                               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], env=env)
+    http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30, limits=httpx.Limits(max_connections=16))
+    try:
+        for _ in range(100):
+            try:
+                if http.get("/api/v1/health").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+
+        def api(query: str) -> float:
+            started = time.perf_counter()
+            http.get("/api/v1/search", params={"q": query, "size": 20}).raise_for_status()
+            return time.perf_counter() - started
+
+        for query in QUERY_MIX:  # warm both paths the same way
+            direct(query)
+            api(query)
+        result = {}
+        for concurrency in (1, 8):
+            result[f"direct_c{concurrency}"] = latency(direct, concurrency, rounds)
+            result[f"api_c{concurrency}"] = latency(api, concurrency, rounds)
+            result[f"api_overhead_p50_c{concurrency}"] = round(
+                result[f"api_c{concurrency}"]["p50_ms"] / result[f"direct_c{concurrency}"]["p50_ms"], 3)
+        return result
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def chart(result: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    rates = {
+        "Lantern mail\n(emails/h)": result["ingest"]["mail"].get("emails_per_hour", 0),
+        "recoll\n(emails/h)": result["peers"]["recoll"].get("emails_per_hour", 0),
+        "notmuch\n(emails/h)": result["peers"]["notmuch"].get("emails_per_hour", 0),
+        "Lantern chat\n(msgs/h)": result["ingest"]["chat"].get("items_per_hour", 0),
+        "bulk ceiling\n(docs/h)": result["ceiling"].get("docs_per_hour", 0),
+    }
+    left.bar(list(rates), [v / 1000 for v in rates.values()], color="#1d3557")
+    left.set_ylabel("thousands per hour")
+    left.set_title(f"Ingest, {result['corpus']['size']:,} items")
+    left.tick_params(axis="x", labelsize=8)
+    queries = result["queries"]
+    labels = ["direct c1", "API c1", "direct c8", "API c8"]
+    keys = ["direct_c1", "api_c1", "direct_c8", "api_c8"]
+    for offset, percentile in enumerate(("p50_ms", "p95_ms", "p99_ms")):
+        right.bar([i + offset * 0.25 for i in range(4)], [queries[k][percentile] for k in keys], width=0.25, label=percentile)
+    right.set_xticks([i + 0.25 for i in range(4)], labels)
+    right.set_ylabel("ms")
+    right.set_title("Query latency")
+    right.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Lantern benchmark: JSON with side-by-side figures")
+    parser.add_argument("--size", type=int, default=int(os.environ.get("BENCH_SIZE", "10000")))
+    parser.add_argument("--work", type=Path, default=Path(os.environ.get("BENCH_WORK", "/tmp/lantern-bench")))
+    parser.add_argument("--out", type=Path, default=Path("bench/results"))
+    parser.add_argument("--rounds", type=int, default=20, help="passes over the query mix per measurement")
+    args = parser.parse_args()
+
+    corpus_dir = args.work / f"corpus-{args.size}"
+    if not (corpus_dir / "truth.json").exists():
+        shutil.rmtree(corpus_dir, ignore_errors=True)
+        corpus.generate(corpus_dir, args.size)
+    truth = json.loads((corpus_dir / "truth.json").read_text())
+    settings = Settings()
+    client = opensearch_client(settings, timeout=300)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    prefix = f"bench-{stamp.lower()}-"
+    result: dict = {"when": stamp, "machine": machine(), "corpus": {"size": args.size, **truth["counts"]},
+                    "settings": {"ocr": settings.ocr, "ocr_min_bytes": settings.ocr_min_bytes,
+                                 "ingest_workers": settings.ingest_workers}}
+    try:
+        mail = ingest(corpus_dir / "mail", prefix + "mail-", "Bench Mail", {})
+        mail["emails_per_hour"] = round(truth["counts"]["emails"] / mail["seconds"] * 3600)
+        chat = ingest(corpus_dir / "chat", prefix + "chat-", "Bench Chat", {})
+        result["ingest"] = {"mail": mail, "chat": chat}
+        result["ceiling"] = ceiling(client, prefix + "mail-items", prefix + "ceiling")
+        result["peers"] = {"recoll": recoll(corpus_dir / "mail", args.work, truth["counts"]["emails"]),
+                           "notmuch": notmuch(corpus_dir / "mail", args.work, truth["counts"]["emails"])}
+        # One alias over both indexes for recall and latency.
+        client.indices.put_alias(index=f"{prefix}mail-items-v*,{prefix}chat-items-v*", name=f"{prefix}items")
+        result["recall"] = recall(client, f"{prefix}items", truth)
+        result["queries"] = query_latency(settings, prefix, args.rounds)
+        recoll_rate = result["peers"]["recoll"].get("emails_per_hour")
+        result["ratios"] = {
+            "mail_vs_recoll": round(mail["emails_per_hour"] / recoll_rate, 3) if recoll_rate else None,
+            "mail_items_vs_ceiling": round(mail["items_per_hour"] / result["ceiling"]["docs_per_hour"], 3),
+            "chat_vs_ceiling": round(chat["items_per_hour"] / result["ceiling"]["docs_per_hour"], 3),
+        }
+    finally:
+        client.indices.delete(index=f"{prefix}*", ignore_unavailable=True, expand_wildcards="all")
+    args.out.mkdir(parents=True, exist_ok=True)
+    target = args.out / f"{stamp}-{args.size}.json"
+    target.write_text(json.dumps(result, indent=1))
+    chart(result, target.with_suffix(".png"))
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
