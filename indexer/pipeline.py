@@ -8,6 +8,7 @@ only thing held per run is a count by kind.
 from __future__ import annotations
 
 from datetime import date
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -28,7 +29,7 @@ from indexer.extract import TikaExtractor
 from indexer.model import Custody, Item, Problem
 from indexer.report import ExceptionReport
 from indexer.timing import timed
-from indexer.workers import read_concurrently
+from indexer.workers import in_background, read_concurrently
 from indexer.sources.base import Limits, SourceContext
 
 
@@ -168,9 +169,12 @@ def ingest(
     files = [p for p in found if isinstance(p, Path)]
     progress.start(len(files), sum(unit_size(p) for p in files))
 
+    recording = threading.Lock()  # problems come from the reading thread and from the bulk writer
+
     def record(problem: Problem) -> None:
-        report.add(problem)
-        summary.problems_by_code[problem.code] += 1
+        with recording:
+            report.add(problem)
+            summary.problems_by_code[problem.code] += 1
 
     for problem in (p for p in found if isinstance(p, Problem)):
         record(problem)
@@ -193,7 +197,7 @@ def ingest(
     pulled: dict[str, float] = {}
     writing = time.perf_counter()
     enriched = timed(enricher.enrich_items(timed(items(), pulled, "read"), record), pulled, "enrich+read")
-    for rejected in store.write_items(client, index, enriched, chunk_size=chunk_size):
+    for rejected in store.write_items(client, index, in_background(enriched), chunk_size=chunk_size):
         record(rejected)
     client.indices.refresh(index=index)
     stages = summary.stage_seconds

@@ -74,3 +74,11 @@ def read_concurrently(
         stop.set()
         for thread in threads:
             thread.join(timeout=5)
+
+
+def in_background(stream: Iterable[T], max_pending: int = 2000) -> Iterator[T]:
+    """Iterate `stream` on a worker thread while the caller consumes it, so the two overlap
+    (enrichment works on the next items while the previous bulk request is in flight)."""
+    for _, produced in read_concurrently([Path(".")], lambda _: stream, workers=1, max_pending=max_pending):
+        if produced is not None:
+            yield produced

@@ -27,7 +27,7 @@ from typing import Any
 from opensearchpy import OpenSearch, helpers
 from opensearchpy.exceptions import NotFoundError
 
-from indexer.model import Address, Item
+from indexer.model import Item
 from indexer.sources.chat import normalise_phone
 
 ADDRESS_FIELDS = ("from", "to", "cc", "bcc", "participants")
@@ -200,7 +200,7 @@ def save_registry(client: OpenSearch, people_index: str, registry: PeopleRegistr
     return previous
 
 
-def _matching_query(registry: PeopleRegistry, keys: Iterable[str], chunk: list[str]) -> dict[str, Any]:
+def _matching_query(keys: Iterable[str], chunk: list[str]) -> dict[str, Any]:
     """Items that may hold one of `chunk`'s identities, or already carry one of `keys`."""
     should: list[dict[str, Any]] = [{"terms": {"people": sorted(keys)}}]
     values = [typed.partition(":")[2] for typed in chunk]
@@ -218,7 +218,7 @@ def _candidates(client: OpenSearch, index: str, registry: PeopleRegistry, keys: 
     chunks = [identities[i:i + 80] for i in range(0, len(identities), 80)] or [[]]
     seen: set[str] = set()
     for chunk in chunks:
-        for hit in helpers.scan(client, index=index, query=_matching_query(registry, keys, chunk), size=1000):
+        for hit in helpers.scan(client, index=index, query=_matching_query(keys, chunk), size=1000):
             if hit["_id"] not in seen:
                 seen.add(hit["_id"])
                 yield hit
