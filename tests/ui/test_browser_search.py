@@ -28,9 +28,14 @@ def test_sort_selector_orders_results_by_date_and_is_kept_in_the_url(page, base_
         first = page.request.get(base_url + f"/api/v1/search?q=vaccine&sort={order}&size=1").json()["hits"][0]["date"]
         page.get_by_test_id("sort-select").select_option(order)
         expect(page).to_have_url(re.compile(f"sort={order}"))
-        expect(page.locator("[data-testid=result] time").first).to_have_attribute("datetime", first)
-        dates = page.locator("[data-testid=result] time").evaluate_all("nodes => nodes.map(n => n.getAttribute('datetime'))")
-        assert dates == sorted(dates, reverse=order == "date_desc")
+        # Wait for the re-sorted list itself: the old (relevance-ordered) list may share its first date.
+        page.wait_for_function(
+            """([first, descending]) => {
+                const dates = Array.from(document.querySelectorAll('[data-testid=result] time')).map(n => n.getAttribute('datetime'));
+                const sorted = [...dates].sort();
+                if (descending) sorted.reverse();
+                return dates.length > 1 && dates[0] === first && dates.every((d, i) => d === sorted[i]);
+            }""", arg=[first, order == "date_desc"])
     page.reload()
     expect(page.get_by_test_id("sort-select")).to_have_value("date_desc")
 
