@@ -230,14 +230,15 @@ def write_whatsapp(dest: Path, writer: Writer, messages: int, truth: Truth, per_
     return chats
 
 
-def generate(dest: Path, size: int, seed: int = 1) -> Truth:
-    """Write a corpus of about `size` items (45% emails, 55% chat messages, plus attachments) under `dest`."""
+def generate(dest: Path, size: int, seed: int = 1, mail: bool = True, chat: bool = True) -> Truth:
+    """Write a corpus of about `size` items under `dest`: 45% emails (plus attachments) and 55% chat
+    messages, or all of one kind when the other is switched off."""
     writer = Writer(seed)
     truth = Truth()
-    emails = max(10, int(size * 0.45))
-    chat = max(10, size - emails)
-    attachments = write_mail(dest, writer, emails, truth)
-    chats = write_whatsapp(dest, writer, chat, truth)
+    emails = (max(10, int(size * 0.45)) if chat else size) if mail else 0
+    chat = max(10, size - emails) if chat else 0
+    attachments = write_mail(dest, writer, emails, truth) if emails else 0
+    chats = write_whatsapp(dest, writer, chat, truth) if chat else 0
     truth.counts = {"emails": emails, "attachments": attachments, "chat_messages": chat, "chats": chats}
     (dest / "truth.json").write_text(json.dumps(truth.__dict__, indent=1))
     return truth

@@ -80,9 +80,15 @@ def ingest(source: Path, prefix: str, custodian: str, env_extra: dict[str, str])
     return result
 
 
-def ceiling(client, source_index: str, target_index: str) -> dict:
-    """Raw bulk of the same documents (already built) into a fresh index: the node's own speed."""
-    docs = [hit["_source"] for hit in helpers.scan(client, index=source_index, query={"query": {"match_all": {}}})]
+def ceiling(client, source_index: str, target_index: str, work: Path) -> dict:
+    """Raw bulk of the same documents (already built) into a fresh index: the node's own speed.
+    The documents are first copied to a JSON Lines file, so the timed part reads a file, not the node."""
+    dump = work / f"{target_index}.jsonl"
+    docs = 0
+    with dump.open("w") as out:
+        for hit in helpers.scan(client, index=source_index, query={"query": {"match_all": {}}}, size=2000):
+            out.write(json.dumps(hit["_source"]) + "\n")
+            docs += 1
     client.indices.delete(index=target_index, ignore_unavailable=True)
     settings_body = client.indices.get(index=source_index)
     body = next(iter(settings_body.values()))
@@ -91,12 +97,22 @@ def ceiling(client, source_index: str, target_index: str) -> dict:
                                "analysis": body["settings"]["index"]["analysis"]}},
         "mappings": body["mappings"],
     })
-    started = time.perf_counter()
-    helpers.bulk(client, ({"_index": target_index, "_id": d["id"], "_source": d} for d in docs), chunk_size=500)
-    client.indices.refresh(index=target_index)
-    seconds = time.perf_counter() - started
-    client.indices.delete(index=target_index, ignore_unavailable=True)
-    return {"docs": len(docs), "seconds": seconds, "docs_per_hour": round(len(docs) / seconds * 3600)}
+
+    def actions():
+        with dump.open() as lines:
+            for line in lines:
+                doc = json.loads(line)
+                yield {"_index": target_index, "_id": doc["id"], "_source": doc}
+
+    try:
+        started = time.perf_counter()
+        helpers.bulk(client, actions(), chunk_size=500)
+        client.indices.refresh(index=target_index)
+        seconds = time.perf_counter() - started
+    finally:
+        client.indices.delete(index=target_index, ignore_unavailable=True)
+        dump.unlink(missing_ok=True)
+    return {"docs": docs, "seconds": seconds, "docs_per_hour": round(docs / seconds * 3600)}
 
 
 def recoll(mail: Path, work: Path, emails: int) -> dict:
@@ -212,18 +228,26 @@ def chart(result: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    ingested, peers = result["ingest"], result.get("peers", {})
     rates = {
-        "Lantern mail\n(emails/h)": result["ingest"]["mail"].get("emails_per_hour", 0),
-        "recoll\n(emails/h)": result["peers"]["recoll"].get("emails_per_hour", 0),
-        "notmuch\n(emails/h)": result["peers"]["notmuch"].get("emails_per_hour", 0),
-        "Lantern chat\n(msgs/h)": result["ingest"]["chat"].get("items_per_hour", 0),
-        "bulk ceiling\n(docs/h)": result["ceiling"].get("docs_per_hour", 0),
+        "Lantern mail\n(emails/h)": ingested.get("mail", {}).get("emails_per_hour"),
+        "recoll\n(emails/h)": peers.get("recoll", {}).get("emails_per_hour"),
+        "notmuch\n(emails/h)": peers.get("notmuch", {}).get("emails_per_hour"),
+        "Lantern chat\n(msgs/h)": ingested.get("chat", {}).get("messages_per_hour"),
+        "bulk ceiling\n(docs/h)": result["ceiling"].get("docs_per_hour"),
     }
+    rates = {label: rate for label, rate in rates.items() if rate}
     left.bar(list(rates), [v / 1000 for v in rates.values()], color="#1d3557")
     left.set_ylabel("thousands per hour")
     left.set_title(f"Ingest, {result['corpus']['size']:,} items")
     left.tick_params(axis="x", labelsize=8)
-    queries = result["queries"]
+    queries = result.get("queries")
+    if not queries:
+        right.set_axis_off()
+        right.set_title("Query latency: measured separately (--queries-on)")
+        figure.tight_layout()
+        figure.savefig(path, dpi=100)
+        return
     labels = ["direct c1", "API c1", "direct c8", "API c8"]
     keys = ["direct_c1", "api_c1", "direct_c8", "api_c8"]
     for offset, percentile in enumerate(("p50_ms", "p95_ms", "p99_ms")):
@@ -236,50 +260,83 @@ def chart(result: dict, path: Path) -> None:
     figure.savefig(path, dpi=100)
 
 
+def _ratio(numerator, denominator):
+    return round(numerator / denominator, 3) if numerator and denominator else None
+
+
+def run(args, settings: Settings, client, prefix: str, result: dict) -> None:
+    """Fill `result` with the parts asked for: ingest, ceiling, peers, recall, query latency."""
+    only = args.only
+    corpus_dir = args.work / (f"corpus-{args.size}" if only == "all" else f"corpus-{only}-{args.size}")
+    if not (corpus_dir / "truth.json").exists():
+        shutil.rmtree(corpus_dir, ignore_errors=True)
+        corpus.generate(corpus_dir, args.size, mail=only != "chat", chat=only != "mail")
+    truth = json.loads((corpus_dir / "truth.json").read_text())
+    result["corpus"] = {"size": args.size, "only": only, **truth["counts"]}
+    ingested, ratios = {}, {}
+    if truth["counts"]["emails"]:
+        mail = ingested["mail"] = ingest(corpus_dir / "mail", prefix + "mail-", "Bench Mail", {})
+        mail["emails_per_hour"] = round(truth["counts"]["emails"] / mail["seconds"] * 3600)
+    if truth["counts"]["chat_messages"]:
+        chat = ingested["chat"] = ingest(corpus_dir / "chat", prefix + "chat-", "Bench Chat", {})
+        chat["messages_per_hour"] = round(truth["counts"]["chat_messages"] / chat["seconds"] * 3600)
+    result["ingest"] = ingested
+    # The ceiling re-sends what the largest ingest wrote.
+    largest = max(ingested, key=lambda part: ingested[part]["items"])
+    result["ceiling"] = {"of": largest, **ceiling(client, f"{prefix}{largest}-items", f"{prefix}ceiling", args.work)}
+    for part, figures in ingested.items():
+        ratios[f"{part}_items_vs_ceiling"] = _ratio(figures["items_per_hour"], result["ceiling"]["docs_per_hour"])
+    if "mail" in ingested:
+        emails = truth["counts"]["emails"]
+        result["peers"] = {"recoll": recoll(corpus_dir / "mail", args.work, emails),
+                           "notmuch": notmuch(corpus_dir / "mail", args.work, emails)}
+        for peer in ("recoll", "notmuch"):
+            ratios[f"mail_vs_{peer}"] = _ratio(ingested["mail"]["emails_per_hour"], result["peers"][peer].get("emails_per_hour"))
+    # One alias over every index of the run for recall and latency.
+    client.indices.put_alias(index=",".join(f"{prefix}{part}-items-v*" for part in ingested), name=f"{prefix}items")
+    result["recall"] = recall(client, f"{prefix}items", truth)
+    if not args.skip_queries:
+        result["queries"] = query_latency(settings, prefix, args.rounds)
+    result["ratios"] = ratios
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Lantern benchmark: JSON with side-by-side figures")
     parser.add_argument("--size", type=int, default=int(os.environ.get("BENCH_SIZE", "10000")))
+    parser.add_argument("--only", choices=("all", "mail", "chat"), default=os.environ.get("BENCH_ONLY", "all"),
+                        help="a corpus of mail and chat (default), or of one kind only (e.g. 1,000,000 chat messages)")
     parser.add_argument("--work", type=Path, default=Path(os.environ.get("BENCH_WORK", "/tmp/lantern-bench")))
     parser.add_argument("--out", type=Path, default=Path("bench/results"))
     parser.add_argument("--rounds", type=int, default=20, help="passes over the query mix per measurement")
+    parser.add_argument("--keep", action="store_true", help="keep the run's indexes (for --queries-on)")
+    parser.add_argument("--skip-queries", action="store_true", help="no query latency (measure it later with --queries-on)")
+    parser.add_argument("--queries-on", metavar="PREFIX", help="only measure query latency on a kept run's indexes")
     args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
 
-    corpus_dir = args.work / f"corpus-{args.size}"
-    if not (corpus_dir / "truth.json").exists():
-        shutil.rmtree(corpus_dir, ignore_errors=True)
-        corpus.generate(corpus_dir, args.size)
-    truth = json.loads((corpus_dir / "truth.json").read_text())
     settings = Settings()
     client = opensearch_client(settings, timeout=300)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    prefix = f"bench-{stamp.lower()}-"
-    result: dict = {"when": stamp, "machine": machine(), "corpus": {"size": args.size, **truth["counts"]},
+    prefix = args.queries_on or f"bench-{stamp.lower()}-"
+    result: dict = {"when": stamp, "prefix": prefix, "machine": machine(),
                     "settings": {"ocr": settings.ocr, "ocr_min_bytes": settings.ocr_min_bytes,
                                  "ingest_workers": settings.ingest_workers}}
     try:
-        mail = ingest(corpus_dir / "mail", prefix + "mail-", "Bench Mail", {})
-        mail["emails_per_hour"] = round(truth["counts"]["emails"] / mail["seconds"] * 3600)
-        chat = ingest(corpus_dir / "chat", prefix + "chat-", "Bench Chat", {})
-        result["ingest"] = {"mail": mail, "chat": chat}
-        result["ceiling"] = ceiling(client, prefix + "mail-items", prefix + "ceiling")
-        result["peers"] = {"recoll": recoll(corpus_dir / "mail", args.work, truth["counts"]["emails"]),
-                           "notmuch": notmuch(corpus_dir / "mail", args.work, truth["counts"]["emails"])}
-        # One alias over both indexes for recall and latency.
-        client.indices.put_alias(index=f"{prefix}mail-items-v*,{prefix}chat-items-v*", name=f"{prefix}items")
-        result["recall"] = recall(client, f"{prefix}items", truth)
-        result["queries"] = query_latency(settings, prefix, args.rounds)
-        recoll_rate = result["peers"]["recoll"].get("emails_per_hour")
-        result["ratios"] = {
-            "mail_vs_recoll": round(mail["emails_per_hour"] / recoll_rate, 3) if recoll_rate else None,
-            "mail_items_vs_ceiling": round(mail["items_per_hour"] / result["ceiling"]["docs_per_hour"], 3),
-            "chat_vs_ceiling": round(chat["items_per_hour"] / result["ceiling"]["docs_per_hour"], 3),
-        }
+        if args.queries_on:
+            result["items"] = client.count(index=f"{prefix}items")["count"]
+            result["queries"] = query_latency(settings, prefix, args.rounds)
+        else:
+            run(args, settings, client, prefix, result)
     finally:
-        client.indices.delete(index=f"{prefix}*", ignore_unavailable=True, expand_wildcards="all")
+        if not (args.keep or args.queries_on):
+            client.indices.delete(index=f"{prefix}*", ignore_unavailable=True, expand_wildcards="all")
+    result["machine"]["load_average_at_end"] = os.getloadavg()
     args.out.mkdir(parents=True, exist_ok=True)
-    target = args.out / f"{stamp}-{args.size}.json"
+    name = f"{stamp}-queries" if args.queries_on else f"{stamp}-{args.only}-{args.size}"
+    target = args.out / f"{name}.json"
     target.write_text(json.dumps(result, indent=1))
-    chart(result, target.with_suffix(".png"))
+    if "ingest" in result:
+        chart(result, target.with_suffix(".png"))
     print(json.dumps(result, indent=1))
 
 

@@ -13,11 +13,9 @@ from pathlib import Path
 import pytest
 
 from indexer import errors
-from indexer.enrich.hashing import file_sha256, tree_sha256
-from indexer.extract import TikaExtractor
-from indexer.model import Custody, Item, Problem
+from indexer.model import Item, Problem
 from indexer.sources import choose, signal
-from indexer.sources.base import Limits, SourceContext
+from indexer.sources.base import SourceContext
 from search_api.search import SearchRequest, run_search
 
 ACCOUNT = "+447700900999"
@@ -99,19 +97,9 @@ def _write_folder(root: Path) -> Path:
 
 
 @pytest.fixture
-def context(settings):
+def context(source_context):
     """Build a SourceContext for a file or folder (Tika at the configured URL)."""
-    extractors: list[TikaExtractor] = []
-
-    def build(path: Path, account: str | None = None) -> SourceContext:
-        extractor = TikaExtractor(settings.effective_tika_url)
-        extractors.append(extractor)
-        digest = tree_sha256(path) if path.is_dir() else file_sha256(path)
-        return SourceContext(str(path), digest, Custody("Signal Unit", "private", account=account), extractor, Limits())
-
-    yield build
-    for extractor in extractors:
-        extractor.close()
+    return lambda path, account=None: source_context(path, "Signal Unit", account=account)
 
 
 def _read(path: Path, ctx: SourceContext) -> tuple[list[Item], list[Problem]]:

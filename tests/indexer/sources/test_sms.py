@@ -13,9 +13,7 @@ from xml.sax.saxutils import quoteattr
 import pytest
 
 from indexer import errors
-from indexer.enrich.hashing import file_sha256
-from indexer.extract import TikaExtractor
-from indexer.model import Custody, Item, Problem
+from indexer.model import Item, Problem
 from indexer.sources import choose, sms
 from indexer.sources.base import Limits, SourceContext
 from search_api.search import SearchRequest, run_search
@@ -81,18 +79,9 @@ def _write(path: Path, messages: list[str] = MESSAGES, count: int | None = None,
 
 
 @pytest.fixture
-def context(settings):
+def context(source_context):
     """Build a SourceContext for a backup (Tika at the configured URL)."""
-    extractors: list[TikaExtractor] = []
-
-    def build(path: Path, account: str | None = ACCOUNT, limits: Limits = Limits()) -> SourceContext:
-        extractor = TikaExtractor(settings.effective_tika_url)
-        extractors.append(extractor)
-        return SourceContext(str(path), file_sha256(path), Custody("SMS Unit", "private", account=account), extractor, limits)
-
-    yield build
-    for extractor in extractors:
-        extractor.close()
+    return lambda path, account=ACCOUNT, limits=Limits(): source_context(path, "SMS Unit", account=account, limits=limits)
 
 
 def _read(path: Path, ctx: SourceContext) -> tuple[list[Item], list[Problem]]:

@@ -13,9 +13,7 @@ from pathlib import Path
 import pytest
 
 from indexer import errors
-from indexer.enrich.hashing import file_sha256, tree_sha256
-from indexer.extract import TikaExtractor
-from indexer.model import Custody, Item, Problem, stable_id
+from indexer.model import Item, Problem, stable_id
 from indexer.sources import choose, telegram
 from indexer.sources.base import Limits, SourceContext
 from search_api.search import SearchRequest, run_search
@@ -123,19 +121,9 @@ def _write_json(path: Path, export: dict) -> Path:
 
 
 @pytest.fixture
-def context(settings):
+def context(source_context):
     """Build a SourceContext for a file or folder (Tika at the configured URL)."""
-    extractors: list[TikaExtractor] = []
-
-    def build(path: Path, limits: Limits = Limits()) -> SourceContext:
-        extractor = TikaExtractor(settings.effective_tika_url)
-        extractors.append(extractor)
-        digest = tree_sha256(path) if path.is_dir() else file_sha256(path)
-        return SourceContext(str(path), digest, Custody("Telegram Unit", "private"), extractor, limits)
-
-    yield build
-    for extractor in extractors:
-        extractor.close()
+    return lambda path, limits=Limits(): source_context(path, "Telegram Unit", limits=limits)
 
 
 def _read(path: Path, ctx: SourceContext) -> tuple[list[Item], list[Problem]]:
