@@ -2,10 +2,14 @@
 
 Errors are answered as `{"detail": "..."}` with a 4xx for a bad request and a 503 when
 OpenSearch is not reachable; an unexpected failure is a 500 with no internals leaked.
+Authentication, roles and scope are search_api.auth; every route that reads or changes data
+records an audit entry (search_api.audit), whose writer is flushed when the app shuts down.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib.resources import files
 
 from fastapi import FastAPI, Request
@@ -14,11 +18,16 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import NotFoundError, RequestError, TransportError
+from starlette.concurrency import run_in_threadpool
 
+from search_api.audit import AuditUnavailable, AuditWriter
+from search_api.auth import Authenticator
+from search_api.middleware import BodySizeLimit, SecurityHeaders
 from search_api.paging import BadCursor
 from search_api.query import QuerySyntaxError, parse
 from search_api.query_fields import TOO_MANY_TERMS, too_broad
-from search_api.routes import conversations, exports, health, items, people, reports, search, threads
+from search_api.routes import admin, audit, conversations, exports, health, items, people, reports, search, session, threads
+from search_api.routes import gaps
 from services.clients import opensearch_client
 from services.settings import Settings, get_settings
 
@@ -47,20 +56,25 @@ def _readable(errors: list[dict]) -> str:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for `settings` (default: from the environment)."""
     settings = settings or get_settings()
-    app = FastAPI(title="Lantern", version="1", description="Search official and private email, chat and attachments.")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await run_in_threadpool(app.state.audit.close)  # write what is queued before the process goes
+
+    app = FastAPI(title="Lantern", version="1", description="Search official and private email, chat and attachments.",
+                  lifespan=lifespan)
     app.state.settings = settings
     app.state.opensearch = opensearch_client(settings)
+    app.state.auth = Authenticator(app.state.opensearch, settings)
+    app.state.audit = AuditWriter(app.state.opensearch, settings)
 
     for router in (search.router, items.router, conversations.router, threads.router, people.router, health.router,
-                   reports.router, exports.router):
+                   reports.router, exports.router, session.router, audit.router, admin.router, gaps.router):
         app.include_router(router, prefix="/api/v1")
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(SecurityHeaders, headers=SECURITY_HEADERS)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -75,6 +89,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if TOO_MANY_TERMS in str(exc):  # a proximity wildcard such as `t* w/3 contract`
             return JSONResponse(status_code=400, content=too_broad(parse(request.query_params.get("q", ""))).to_body())
         return JSONResponse(status_code=500, content={"detail": "the search failed inside OpenSearch"})
+
+    @app.exception_handler(AuditUnavailable)
+    async def not_audited(request: Request, exc: AuditUnavailable) -> JSONResponse:
+        return JSONResponse(status_code=503, content={"detail": str(exc)})
 
     @app.exception_handler(BadCursor)
     async def bad_cursor(request: Request, exc: BadCursor) -> JSONResponse:

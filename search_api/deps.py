@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+import orjson
+from fastapi import Request, Response
 from opensearchpy import OpenSearch
 
 from services.settings import Settings
@@ -14,3 +15,9 @@ def get_settings(request: Request) -> Settings:
 
 def get_opensearch(request: Request) -> OpenSearch:
     return request.app.state.opensearch
+
+
+def json_response(body: dict) -> Response:
+    """`body` (plain JSON values only) as a JSON response, serialised once by orjson: no response-model
+    validation, no extra hop to the thread pool. For the hot path (search), where every ms counts."""
+    return Response(orjson.dumps(body), media_type="application/json")

@@ -19,6 +19,7 @@ from typing import Any
 from opensearchpy import OpenSearch
 
 from search_api import paging
+from search_api.scope import EVERYTHING, Scope
 from search_api.search import SearchRequest, build_body
 
 CSV_COLUMNS = (
@@ -32,12 +33,13 @@ ROWS_PER_CHUNK = 200
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def export_hits(client: OpenSearch, index: str, request: SearchRequest, source: list[str] | dict[str, Any] | bool) -> Iterator[dict[str, Any]]:
-    """Every hit of `request` (its query, filters and sort), streamed from one point in time.
+def export_hits(client: OpenSearch, index: str, request: SearchRequest, source: list[str] | dict[str, Any] | bool,
+                scope: Scope = EVERYTHING) -> Iterator[dict[str, Any]]:
+    """Every hit of `request` (its query, filters and sort) within `scope`, streamed from one point in time.
 
     Parses the query at once, so a malformed one raises QuerySyntaxError before anything is sent.
     """
-    body = build_body(request)
+    body = build_body(request, scope)
     return paging.scan(client, index, body["query"], body["sort"], source)
 
 

@@ -11,12 +11,15 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 
+from search_api.scope import EVERYTHING, Scope, scoped
+
 MAX_MEMBERS = 50  # per family in a search response; `total` says how many there are
 MEMBER_FIELDS = ["id", "kind", "subject", "file_name", "parent_id", "depth", "content_type"]
 
 
-def attach_families(client: OpenSearch, index: str, hits: list[dict[str, Any]]) -> None:
-    """Set `family` on every hit: {id, total, top, members}, from one aggregation for the whole page."""
+def attach_families(client: OpenSearch, index: str, hits: list[dict[str, Any]], scope: Scope = EVERYTHING) -> None:
+    """Set `family` on every hit: {id, total, top, members}, from one aggregation for the whole page;
+    only members within `scope` are listed or counted."""
     family_ids = sorted({hit["family_id"] for hit in hits if hit.get("family_id")})
     if not family_ids:
         for hit in hits:
@@ -24,7 +27,7 @@ def attach_families(client: OpenSearch, index: str, hits: list[dict[str, Any]]) 
         return
     response = client.search(index=index, body={
         "size": 0,
-        "query": {"terms": {"family_id": family_ids}},
+        "query": scoped({"terms": {"family_id": family_ids}}, scope),
         "aggs": {"families": {
             "terms": {"field": "family_id", "size": len(family_ids)},
             "aggs": {"members": {"top_hits": {

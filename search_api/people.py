@@ -16,6 +16,7 @@ from opensearchpy import OpenSearch
 from opensearchpy.exceptions import NotFoundError
 
 from indexer.enrich.people import ADDRESS_FIELDS
+from search_api.scope import EVERYTHING, Scope, scoped
 
 IDENTITY_SAMPLE = 2000
 
@@ -47,10 +48,12 @@ def _alias(client: OpenSearch, people_index: str, key: str) -> dict[str, Any] | 
         return None
 
 
-def get_person(client: OpenSearch, items_index: str, people_index: str, key: str) -> dict[str, Any] | None:
-    """A person's label, aliases, identities seen and item counts by channel and record; None if unknown."""
+def get_person(client: OpenSearch, items_index: str, people_index: str, key: str,
+               scope: Scope = EVERYTHING) -> dict[str, Any] | None:
+    """A person's label, aliases, identities seen and item counts by channel and record, from the items in
+    `scope`; None if unknown. A restricted caller (non-empty scope) sees only people on items it may see."""
     response = client.search(index=items_index, body={
-        "query": {"term": {"people": key}},
+        "query": scoped({"term": {"people": key}}, scope),
         "size": IDENTITY_SAMPLE, "track_total_hits": True,
         "sort": [{"date": {"order": "desc", "missing": "_last"}}, {"id": "asc"}],
         "_source": list(ADDRESS_FIELDS),
@@ -62,7 +65,7 @@ def get_person(client: OpenSearch, items_index: str, people_index: str, key: str
     })
     alias = _alias(client, people_index, key)
     total = response["hits"]["total"]["value"]
-    if total == 0 and alias is None:
+    if total == 0 and (alias is None or scope):
         return None
     aggs = response["aggregations"]
     return {

@@ -12,7 +12,8 @@ ids in Python, so the report costs the same for ten hits or ten million:
   of count(family_id IN page). Families are disjoint, so the sum is exact.
 
 The search filters (custodian, record, dates, …) narrow the hits; family members are counted
-whatever the filters say, because a produced attachment travels with its email.
+whatever the filters say, because a produced attachment travels with its email. The caller's
+scope (search_api.scope) is different: it confines every count, family members included.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pydantic import BaseModel, Field, ValidationError
 from search_api.exports import spreadsheet_safe
 from search_api.query import QuerySyntaxError, parse, to_dsl
 from search_api.query_fields import TOO_MANY_TERMS, too_broad
+from search_api.scope import EVERYTHING, Scope, scoped
 from search_api.search import SearchRequest, filter_clauses
 
 MAX_QUERIES = 100
@@ -76,8 +78,9 @@ def filters_request(filters: dict[str, Any]) -> SearchRequest:
         raise ValueError("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())) from exc
 
 
-def terms_report(client: OpenSearch, index: str, queries: list[str], filters: SearchRequest) -> dict[str, Any]:
-    """The report as a JSON-able dict: {generated_at, filters, queries: [row...], total: row}."""
+def terms_report(client: OpenSearch, index: str, queries: list[str], filters: SearchRequest,
+                 scope: Scope = EVERYTHING) -> dict[str, Any]:
+    """The report as a JSON-able dict: {generated_at, filters, queries: [row...], total: row}; every figure within `scope`."""
     trees, dsls = [], []
     for number, text in enumerate(queries):
         try:
@@ -85,7 +88,7 @@ def terms_report(client: OpenSearch, index: str, queries: list[str], filters: Se
         except QuerySyntaxError as exc:
             raise ReportQueryError(number, exc) from None
         dsls.append(to_dsl(trees[-1]))
-    narrowing = filter_clauses(filters)
+    narrowing = filter_clauses(filters) + list(scope)
 
     def where(must: list[dict[str, Any]], must_not: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         return {"bool": {"must": must, "must_not": must_not or [], "filter": narrowing}}
@@ -104,11 +107,11 @@ def terms_report(client: OpenSearch, index: str, queries: list[str], filters: Se
     for number, text in enumerate(queries):
         hits, by_custodian, by_record = counted[number]
         rows.append({"query": text, "hits": hits, "unique_hits": uniques[number][0],
-                     "hits_with_families": family_count(client, index, searches[number]) if hits else 0,
+                     "hits_with_families": family_count(client, index, searches[number], scope) if hits else 0,
                      "by_custodian": by_custodian, "by_record": by_record})
     hits, by_custodian, by_record = counted[-1]
     total = {"query": "(any of the above)", "hits": hits, "unique_hits": None,
-             "hits_with_families": family_count(client, index, searches[-1]) if hits else 0,
+             "hits_with_families": family_count(client, index, searches[-1], scope) if hits else 0,
              "by_custodian": by_custodian, "by_record": by_record}
     return {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -137,11 +140,11 @@ def _counts(client: OpenSearch, index: str, queries: list[dict[str, Any]], break
     return results
 
 
-def family_count(client: OpenSearch, index: str, query: dict[str, Any]) -> int:
-    """How many items are in the families of the items matching `query` (hits included)."""
+def family_count(client: OpenSearch, index: str, query: dict[str, Any], scope: Scope = EVERYTHING) -> int:
+    """How many items in `scope` are in the families of the items matching `query` (hits included)."""
     total = 0
     for family_ids in _family_pages(client, index, query):
-        response = client.count(index=index, body={"query": {"terms": {"family_id": family_ids}}})
+        response = client.count(index=index, body={"query": scoped({"terms": {"family_id": family_ids}}, scope)})
         total += response["count"]
     return total
 

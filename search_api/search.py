@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from search_api import paging
 from search_api.families import attach_families
 from search_api.query import highlight_dsl, parse, to_dsl
+from search_api.scope import EVERYTHING, Scope, scoped
 
 FACETS = ("custodian", "channel", "record", "kind", "people", "entity_people", "entity_orgs", "entity_places", "pii_types")
 HIGHLIGHT_FIELDS = ("subject", "body", "file_name")
@@ -97,12 +98,12 @@ def filter_clauses(request: SearchRequest) -> list[dict[str, Any]]:
     return _filters(request)
 
 
-def build_body(request: SearchRequest) -> dict[str, Any]:
-    """The OpenSearch request body for `request`."""
+def build_body(request: SearchRequest, scope: Scope = EVERYTHING) -> dict[str, Any]:
+    """The OpenSearch request body for `request`, confined to `scope` (hits, totals and facets alike)."""
     tree = parse(request.q)
     must = to_dsl(tree)
     body: dict[str, Any] = {
-        "query": {"bool": {"must": [must], "filter": _filters(request)}},
+        "query": {"bool": {"must": [must], "filter": _filters(request) + list(scope)}},
         "from": request.offset,
         "size": request.size,
         "track_total_hits": True,
@@ -163,16 +164,16 @@ def format_response(response: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def run_search(client: OpenSearch, index: str, request: SearchRequest) -> dict[str, Any]:
-    """Run `request` against `index` and return the API's response body (with `next_cursor` when paging by cursor)."""
-    body = build_body(request)
+def run_search(client: OpenSearch, index: str, request: SearchRequest, scope: Scope = EVERYTHING) -> dict[str, Any]:
+    """Run `request` against `index` within `scope`; return the API's response body (with `next_cursor` when paging by cursor)."""
+    body = build_body(request, scope)
     if request.cursor:
         response, next_cursor = paging.search_page(client, index, body, request.cursor, search_fingerprint(request))
         result = {**format_response(response), "next_cursor": next_cursor}
     else:
         result = format_response(client.search(index=index, body=body))
     if request.expand == "families":
-        attach_families(client, index, result["hits"])
+        attach_families(client, index, result["hits"], scope)
     return result
 
 
@@ -181,9 +182,10 @@ def search_fingerprint(request: SearchRequest) -> str:
     return paging.fingerprint(request.model_dump(exclude={"cursor", "size", "offset", "expand"}))
 
 
-def get_item(client: OpenSearch, index: str, item_id: str) -> dict[str, Any] | None:
-    """An item with its parent and direct attachments, or None when the id is unknown."""
-    found = client.search(index=index, body={"query": {"ids": {"values": [item_id]}}, "size": 1,
+def get_item(client: OpenSearch, index: str, item_id: str, scope: Scope = EVERYTHING) -> dict[str, Any] | None:
+    """An item with its parent, direct attachments and other copies, all within `scope`;
+    None when the id is unknown or outside the scope (the two are indistinguishable)."""
+    found = client.search(index=index, body={"query": scoped({"ids": {"values": [item_id]}}, scope), "size": 1,
                                              "_source": {"excludes": ["minhash"]}})["hits"]["hits"]
     if not found:
         return None
@@ -191,35 +193,46 @@ def get_item(client: OpenSearch, index: str, item_id: str) -> dict[str, Any] | N
     item["parent"] = None
     if item.get("parent_id"):
         parents = client.search(index=index, body={
-            "query": {"ids": {"values": [item["parent_id"]]}}, "size": 1,
+            "query": scoped({"ids": {"values": [item["parent_id"]]}}, scope), "size": 1,
             "_source": ["id", "kind", "subject", "file_name"],
         })["hits"]["hits"]
         item["parent"] = parents[0]["_source"] if parents else None
     children = client.search(index=index, body={
-        "query": {"term": {"parent_id": item_id}}, "size": 500, "sort": [{"locator": "asc"}],
+        "query": scoped({"term": {"parent_id": item_id}}, scope), "size": 500, "sort": [{"locator": "asc"}],
         "_source": ["id", "kind", "file_name", "content_type", "size", "extraction"],
     })["hits"]["hits"]
     item["attachments"] = [child["_source"] for child in children]
-    item["also_held_by"] = _copies(client, index, item)
+    item["also_held_by"] = _copies(client, index, item, scope)
+    if scope and item.get("official_copy_links"):
+        item["official_copy_links"] = _links_in_scope(client, index, item["official_copy_links"], scope)
     return item
 
 
-def _copies(client: OpenSearch, index: str, item: dict[str, Any]) -> list[dict[str, Any]]:
-    """The other items that are exact duplicates of `item`: who else holds a copy, in which record."""
+def _links_in_scope(client: OpenSearch, index: str, links: list[dict[str, Any]], scope: Scope) -> list[dict[str, Any]]:
+    """The links (to an item's official copies) that point at items in `scope`: others are not named."""
+    ids = [link["id"] for link in links]
+    visible = {hit["_id"] for hit in client.search(index=index, body={
+        "query": scoped({"ids": {"values": ids}}, scope), "size": len(ids), "_source": False})["hits"]["hits"]}
+    return [link for link in links if link["id"] in visible]
+
+
+def _copies(client: OpenSearch, index: str, item: dict[str, Any], scope: Scope) -> list[dict[str, Any]]:
+    """The other items in `scope` that are exact duplicates of `item`: who else holds a copy, in which record."""
     if not item.get("dup_group"):
         return []
     hits = client.search(index=index, body={
-        "query": {"bool": {"filter": [{"term": {"dup_group": item["dup_group"]}}], "must_not": [{"ids": {"values": [item["id"]]}}]}},
+        "query": {"bool": {"filter": [{"term": {"dup_group": item["dup_group"]}}, *scope],
+                           "must_not": [{"ids": {"values": [item["id"]]}}]}},
         "size": 100, "sort": [{"custodian": "asc"}, {"id": "asc"}],
         "_source": ["id", "custodian", "record", "account", "kind", "source_path", "locator"],
     })["hits"]["hits"]
     return [hit["_source"] for hit in hits]
 
 
-def get_thread(client: OpenSearch, index: str, thread_id: str) -> dict[str, Any] | None:
-    """The emails of a thread in date order (one per duplicate group), or None if unknown."""
+def get_thread(client: OpenSearch, index: str, thread_id: str, scope: Scope = EVERYTHING) -> dict[str, Any] | None:
+    """The emails of a thread in `scope`, in date order (one per duplicate group), or None if there are none."""
     response = client.search(index=index, body={
-        "query": {"bool": {"filter": [{"term": {"thread_id": thread_id}}, {"term": {"kind": "email"}}]}},
+        "query": {"bool": {"filter": [{"term": {"thread_id": thread_id}}, {"term": {"kind": "email"}}, *scope]}},
         "sort": [{"date": {"order": "asc", "missing": "_first"}}, {"id": "asc"}],
         "size": 500, "track_total_hits": True,
         "_source": ["id", "date", "from", "to", "subject", "custodian", "record", "attachment_names", "dup_group", "message_id"],

@@ -25,6 +25,7 @@ from pathlib import Path
 import httpx
 
 from services import install, versions
+from services.clients import opensearch_credentials, tls_verify
 from services.settings import Settings
 
 Say = Callable[[str], None]
@@ -66,7 +67,20 @@ def _read_pid(settings: Settings, name: str) -> int | None:
         return None
     except PermissionError:
         return pid
-    return pid
+    return None if _reap(pid) else pid
+
+
+def _reap(pid: int) -> bool:
+    """True if `pid` is a dead child of this process (a zombie after a kill), which it reaps.
+
+    A server started by this process (say, Tika restarted mid-ingest) and then killed stays a
+    zombie that `kill(pid, 0)` still finds until it is waited for.
+    """
+    try:
+        reaped, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return False
+    return reaped == pid
 
 
 def _java_home(settings: Settings) -> Path:
@@ -139,7 +153,9 @@ def _tika_config(settings: Settings, state: Path) -> Path:
         "<properties>\n  <server>\n    <params>\n"
         "      <host>127.0.0.1</host>\n"
         f"      <port>{settings.tika_port}</port>\n"
-        f"      <taskTimeoutMillis>{int(settings.tika_timeout_seconds * 1000)}</taskTimeoutMillis>\n"
+        # Tika's watchdog restarts its forked parser when a task (or an idle child's status) is
+        # older than this; below about a minute it restarts an idle child again and again.
+        f"      <taskTimeoutMillis>{int(max(settings.tika_timeout_seconds, 60) * 1000)}</taskTimeoutMillis>\n"
         "      <forkedJvmArgs>\n"
         f"        <arg>-Xmx{settings.tika_heap}</arg>\n"
         f"        <arg>-Djava.io.tmpdir={state / 'tmp'}</arg>\n"
@@ -200,9 +216,8 @@ def start_tika(settings: Settings) -> int:
 
 def check_opensearch(url: str, settings: Settings) -> tuple[bool, str]:
     """(healthy, detail) for an OpenSearch endpoint: healthy means cluster green or yellow."""
-    auth = (settings.opensearch_user, settings.opensearch_password) if settings.opensearch_user else None
     try:
-        response = httpx.get(f"{url}/_cluster/health", timeout=3, auth=auth, verify=settings.opensearch_verify_certs)
+        response = httpx.get(f"{url}/_cluster/health", timeout=3, auth=opensearch_credentials(settings), verify=tls_verify(settings))
         status = response.json().get("status", "unknown")
     except (httpx.HTTPError, ValueError) as exc:
         return False, f"not answering ({exc.__class__.__name__})"
@@ -287,6 +302,7 @@ def _stop_one(settings: Settings, name: str, timeout: float) -> bool:
         pass
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        _reap(pid)
         try:
             os.killpg(pid, 0)
         except ProcessLookupError:
@@ -295,6 +311,39 @@ def _stop_one(settings: Settings, name: str, timeout: float) -> bool:
     else:
         os.killpg(pid, signal.SIGKILL)
     _pid_file(settings, name).unlink(missing_ok=True)
+    return True
+
+
+def restart_tika(settings: Settings, timeout: float = 180) -> None:
+    """Stop the local Tika Lantern started (hung or dead) and start it again; wait until it answers.
+
+    Only for the Tika Lantern runs: a configured LANTERN_TIKA_URL, or a server on the port that
+    Lantern did not start, is never touched (ServiceError).
+    """
+    if settings.tika_url:
+        raise ServiceError(f"Tika at {settings.tika_url} is external; Lantern does not restart it")
+    _stop_one(settings, "tika", timeout=15)
+    deadline = time.monotonic() + 15
+    while _port_taken(settings.tika_port) and time.monotonic() < deadline:
+        time.sleep(0.2)  # a killed server takes a moment to release its socket
+    if _port_taken(settings.tika_port):
+        raise ServiceError(f"port {settings.tika_port} is held by a Tika that Lantern did not start; not restarting it")
+    pid = start_tika(settings)
+    _wait_healthy(lambda: check_tika(settings.local_tika_url), "tika", pid,
+                  state_dir(settings, "tika") / "logs" / "tika.out", timeout)
+
+
+def recover_tika(settings: Settings) -> bool:
+    """After a failed Tika call: True if Tika answers, restarting the local one first when it does not
+    (and LANTERN_TIKA_RESTART allows). Never raises; a failed restart is False."""
+    if check_tika(settings.effective_tika_url)[0]:
+        return True
+    if settings.tika_url or not settings.tika_restart:
+        return False
+    try:
+        restart_tika(settings)
+    except (ServiceError, OSError):
+        return False
     return True
 
 
@@ -309,4 +358,4 @@ def down(settings: Settings, say: Say = print, timeout: float = 60) -> None:
             say(f"{name}: was not running")
 
 
-__all__ = ["ServiceError", "ServiceStatus", "down", "status", "up", "versions"]
+__all__ = ["ServiceError", "ServiceStatus", "down", "recover_tika", "restart_tika", "status", "up", "versions"]

@@ -10,7 +10,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -44,9 +44,12 @@ class Settings(BaseSettings):
     tika_heap: str = "1g"
     java_home: Path | None = None
     service_user: str = "lantern"
+    # Credentials and TLS for a secured OpenSearch (the security plugin, as in docker/compose.yml).
+    # SecretStr: the password prints as '**********' in reprs and logs.
     opensearch_user: str | None = None
-    opensearch_password: str | None = None
+    opensearch_password: SecretStr | None = None
     opensearch_verify_certs: bool = True
+    opensearch_ca_certs: Path | None = Field(None, description="PEM bundle of the CA that signed OpenSearch's certificate")
 
     # Index naming: every index and alias Lantern creates starts with this prefix.
     index_prefix: str = "lantern-"
@@ -56,7 +59,9 @@ class Settings(BaseSettings):
     default_timezone: str = "Europe/London"  # for chat exports, whose times carry no offset
     phone_region: str = "GB"  # for phone numbers written without a country code
     bulk_chunk_size: int = 500
-    tika_timeout_seconds: float = 120.0
+    tika_timeout_seconds: float = 120.0  # per Tika call (one document or attachment); retried once
+    tika_restart: bool = True  # restart the local Tika (when Lantern runs it) if it stops answering mid-ingest
+    bulk_retry_seconds: float = 120.0  # keep retrying bulk writes this long while OpenSearch is down or restarting
     ingest_workers: int = 4  # files read at once; their Tika calls overlap
     ocr: bool = True  # OCR images and scans with Tesseract (through Tika)
     # Images smaller than this are not OCRed: logos, icons and document thumbnails, which cost a
@@ -74,9 +79,40 @@ class Settings(BaseSettings):
     near_dup_threshold: float = Field(0.8, gt=0.0, le=1.0, description="estimated Jaccard similarity of word shingles")
     near_dup_min_words: int = 20  # shorter bodies ("ok thanks") are never near-duplicates
 
+    # Record-keeping gaps (indexer/enrich/counterparts.py, indexer/enrich/business.py, search_api/record_gaps.py).
+    # Business relevance of a private item: the sum of the weights of the signals that fired, each kind
+    # counted for at most `business_signal_cap` distinct matches; at or above the threshold it is business.
+    business_terms: list[str] = Field(default_factory=list, description="organisation and topic terms (JSON list)")
+    business_terms_file: Path | None = Field(None, description="more terms, one per line (# comments)")
+    business_work_words: list[str] | None = None  # None: the built-in list in indexer/enrich/business.py
+    business_weights: dict[str, float] = Field(default_factory=lambda: {"term": 2.0, "official_participant": 2.0, "org": 1.0, "work_word": 1.0})
+    business_signal_cap: int = 2
+    business_threshold: float = 2.0  # one topic term, or an official-domain participant, or two work words
+    quote_min_words: int = 8  # shorter private texts are never looked for inside official emails
+    quote_max_words: int = 40  # the phrase searched for: the text's first this-many words
+    note_days: int = 1  # a note for the record must be dated within ± this many days
+    note_min_shared_words: int = 3  # ... and share this many content words with the private item
+    # ... and say it is a record of a conversation, in its subject or body (case-insensitive phrases)
+    note_phrases: list[str] = Field(default_factory=lambda: [
+        "note for the record", "note for record", "file note", "note of call", "note of the call",
+        "note of meeting", "note of the meeting", "call note", "meeting note", "readout", "for the record"])
+    silence_min_days: int = 7  # a silence is at least this long ...
+    silence_factor: float = 5.0  # ... and this many times the conversation's median gap between active days
+    silence_min_active_days: int = 5  # conversations active on fewer days have no "usual" rhythm to break
+
     # API.
     host: str = "127.0.0.1"
     port: int = 8000
+    max_request_bytes: int = Field(1_000_000, ge=1024, description="larger request bodies are refused with 413")
+
+    # Authentication (search_api/auth.py). Off by default for the loopback demo; `lantern serve`
+    # refuses any non-loopback address unless it is on and an enabled admin user exists.
+    auth: bool = Field(False, description="LANTERN_AUTH=on: require a login or an API key on every API call")
+    session_minutes: int = Field(480, ge=1, le=7 * 24 * 60, description="how long a UI login lasts")
+    session_cookie_secure: bool = Field(False, description="always mark the session cookie Secure (behind a TLS proxy); "
+                                                           "it is anyway when the request came over https")
+    auth_cache_seconds: float = Field(5.0, ge=0, description="how long a user or key lookup is reused before re-reading it")
+    audit_queue_size: int = Field(10_000, ge=10, description="audit entries waiting to be written before requests wait")
 
     @property
     def local_opensearch_url(self) -> str:
@@ -106,8 +142,25 @@ class Settings(BaseSettings):
         return f"{self.index_prefix}people"
 
     @property
+    def users_index(self) -> str:
+        return f"{self.index_prefix}users"
+
+    @property
+    def keys_index(self) -> str:
+        return f"{self.index_prefix}keys"
+
+    @property
+    def audit_index(self) -> str:
+        return f"{self.index_prefix}audit"
+
+    @property
     def services_state_dir(self) -> Path:
         return self.state_dir or self.home / "state"
+
+    @property
+    def journals_dir(self) -> Path:
+        """Ingest journals (indexer.journal): one per run in progress."""
+        return self.services_state_dir / "journals"
 
     @property
     def reports_dir(self) -> Path:

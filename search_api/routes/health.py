@@ -21,5 +21,5 @@ async def health(settings: Settings = Depends(get_settings)) -> dict:
         "status": "ok" if opensearch_ok and tika_ok else "degraded",
         "opensearch": {"ok": opensearch_ok, "detail": opensearch_detail},
         "tika": {"ok": tika_ok, "detail": tika_detail},
-        "auth": "off",
+        "auth": "on" if settings.auth else "off",
     }

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import Response
 from opensearchpy import OpenSearch
 from pydantic import ValidationError
 
-from search_api.deps import get_opensearch, get_settings
+from search_api.auth import Principal, audit, require
+from search_api.deps import get_opensearch, get_settings, json_response
 from search_api.search import SearchRequest, run_search
 from services.settings import Settings
 
@@ -18,6 +20,7 @@ router = APIRouter()
 
 @router.get("/search")
 def search(
+    http: Request,
     q: str = Query("", max_length=4000, description="query text; empty = everything, newest first"),
     custodian: list[str] = Query([]),
     channel: list[str] = Query([]),
@@ -39,7 +42,8 @@ def search(
     expand: Literal["families"] | None = Query(None, description="'families': add each hit's family (top-level item and attachments)"),
     client: OpenSearch = Depends(get_opensearch),
     settings: Settings = Depends(get_settings),
-) -> dict:
+    principal: Principal = Depends(require("search")),
+) -> Response:
     """Items matching `q` (the query language: see the README) and the filters: total, one page of hits
     with highlights, and facets. A malformed `q` is a 400 with `detail`, `position` and `hint`."""
     try:
@@ -52,4 +56,11 @@ def search(
         )
     except ValidationError as exc:
         raise HTTPException(status_code=422, detail="; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())) from exc
-    return run_search(client, settings.items_alias, request)
+    result = run_search(client, settings.items_alias, request, principal.filters())
+    audit(http, principal, "search", query=q, total=result["total"], details={"filters": audit_filters(request)})
+    return json_response(result)
+
+
+def audit_filters(request: SearchRequest) -> dict:
+    """The filters and sort of a search as the audit trail keeps them (no paging, no defaults)."""
+    return request.model_dump(mode="json", exclude={"q", "size", "offset", "cursor", "expand"}, exclude_defaults=True)

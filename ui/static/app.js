@@ -9,7 +9,7 @@
     custodian: 'Custodian', channel: 'Channel', record: 'Record', kind: 'Kind', people: 'Person (from, to, chat)',
     entity_people: 'People named', entity_orgs: 'Organisations named', entity_places: 'Places named', pii_types: 'Personal data',
   };
-  const AUTH_OFF_NOTICE = 'Authentication is off (local mode): anyone on this machine can search.';
+  const AUTH_OFF_NOTICE = 'Authentication is off — anyone who can reach this address can search';
   const NAMED_ENTITIES = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' };
 
   const $ = (id) => document.getElementById(id);
@@ -167,6 +167,7 @@
     }
     let body = null;
     try { body = await res.json(); } catch (e) { body = null; }
+    if (res.status === 401) showLogin('');
     if (!res.ok) {
       const error = new Error(detailMessage(body, res.status));
       error.body = body;
@@ -178,6 +179,7 @@
 
   // ---------- banners / notices ----------
   function showError(msg, body) {
+    if (!dom.login.hidden) return; // a 401: the login form says what to do
     dom.error.replaceChildren(el('span', { 'data-testid': 'error-message', text: msg }));
     // A query syntax error: show the query with the offending character marked.
     if (body && typeof body.position === 'number' && cur.q) {
@@ -201,10 +203,83 @@
       addNotice('Could not check the service status.', 'health-notice');
       return;
     }
-    if (h && h.auth === 'off') addNotice(AUTH_OFF_NOTICE, 'auth-notice');
     if (h && h.status && h.status !== 'ok') {
       addNotice('Service status: ' + h.status + '. Some results may be incomplete or unavailable.', 'health-notice');
     }
+  }
+
+  // ---------- session: who is searching ----------
+  async function sessionCall(method, payload) {
+    const options = { method, headers: { Accept: 'application/json' }, credentials: 'same-origin' };
+    if (payload) {
+      options.headers['Content-Type'] = 'application/json';
+      options.body = JSON.stringify(payload);
+    }
+    let res = null, body = null;
+    try {
+      res = await fetch('/api/v1/session', options);
+      body = await res.json();
+    } catch (e) { body = null; }
+    return { status: res ? res.status : 0, body };
+  }
+  function showAccount(who) {
+    dom.login.hidden = true;
+    dom.form.hidden = false;
+    dom.layout.hidden = false;
+    if (who.auth === 'off') {
+      if (!document.querySelector('[data-testid="auth-notice"]')) addNotice(AUTH_OFF_NOTICE, 'auth-notice');
+      dom.account.hidden = true;
+      return;
+    }
+    dom.accountName.textContent = 'Logged in as ' + who.name + ' (' + (who.roles || []).join(', ') + ')';
+    dom.account.hidden = false;
+    document.querySelector('[data-testid="exports"]').hidden = !(who.permissions || []).includes('export');
+  }
+  function showLogin(message) {
+    if (!dom.login.hidden) { if (message) setLoginError(message); return; }
+    lastKey = null;
+    lastHits = [];
+    dom.list.replaceChildren();
+    dom.total.textContent = '';
+    dom.itemContent.replaceChildren();
+    dom.form.hidden = true;
+    dom.layout.hidden = true;
+    dom.account.hidden = true;
+    clearError();
+    dom.login.hidden = false;
+    setLoginError(message);
+    dom.loginName.focus();
+  }
+  function setLoginError(message) {
+    dom.loginError.textContent = message || '';
+    dom.loginError.hidden = !message;
+  }
+  async function logIn(e) {
+    e.preventDefault();
+    const name = dom.loginName.value.trim();
+    const password = dom.loginPassword.value;
+    if (!name || !password) { setLoginError('Enter your name and password.'); return; }
+    const answer = await sessionCall('POST', { name, password });
+    dom.loginPassword.value = '';
+    if (answer.status !== 200 || !answer.body) {
+      setLoginError(answer.status ? detailMessage(answer.body, answer.status) : 'Could not reach the Lantern service.');
+      dom.loginPassword.focus();
+      return;
+    }
+    setLoginError('');
+    showAccount(answer.body);
+    render(true);
+    dom.q.focus();
+  }
+  async function logOut() {
+    await sessionCall('DELETE');
+    showLogin('You have logged out.');
+  }
+  async function start() {
+    const answer = await sessionCall('GET');
+    if (answer.status === 401) { showLogin(''); return; }
+    if (answer.status === 200 && answer.body) showAccount(answer.body);
+    render(false);
   }
 
   // ---------- rendering ----------
@@ -276,6 +351,8 @@
     dom.prev.disabled = cur.from <= 0;
     dom.next.disabled = cur.from + PAGE_SIZE >= total;
     renderFacets(data.facets || {});
+    window.LanternMonths.render(dom.monthChart, (data.facets || {}).month,
+      (from, to) => hashFor(cloneState(cur, { date_from: from, date_to: to, from: 0, item: '' })));
   }
 
   function renderHit(hit) {
@@ -524,10 +601,14 @@
     dom = {
       form: $('search-form'), q: $('q'), dateFrom: $('date-from'), dateTo: $('date-to'), collapse: $('collapse'), pii: $('has-pii'), sort: $('sort'), clear: $('clear-button'),
       error: $('error-banner'), notices: $('notices'), layout: $('layout'), facets: $('facets'),
-      facetGroups: $('facet-groups'), results: $('results'), total: $('total'), range: $('range'),
+      facetGroups: $('facet-groups'), monthChart: $('month-chart'), results: $('results'), total: $('total'), range: $('range'),
       list: $('result-list'), prev: $('prev-page'), next: $('next-page'),
       itemView: $('item-view'), itemContent: $('item-content'), back: $('back-button'),
+      login: $('login-view'), loginForm: $('login-form'), loginName: $('login-name'), loginPassword: $('login-password'),
+      loginError: $('login-error'), account: $('account'), accountName: $('account-name'), logout: $('logout-button'),
     };
+    dom.loginForm.addEventListener('submit', logIn);
+    dom.logout.addEventListener('click', logOut);
     dom.form.addEventListener('submit', (e) => {
       e.preventDefault();
       navigate(cloneState(cur, {
@@ -543,7 +624,7 @@
     dom.back.addEventListener('click', () => navigate(cloneState(cur, { item: '' })));
     window.addEventListener('hashchange', () => render(false));
     loadHealth();
-    render(false);
+    start();
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);

@@ -1,0 +1,101 @@
+"""/api/v1/users and /api/v1/keys: account administration over HTTP (admin role), the same as
+`lantern users` and `lantern keys`. Every change is audited; nothing is ever deleted."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from opensearchpy import OpenSearch
+from pydantic import BaseModel, Field
+
+from search_api import accounts
+from search_api.accounts import AccountError, UnknownAccount
+from search_api.auth import Principal, audit, require
+from search_api.deps import get_opensearch, get_settings
+from search_api.scope import Restrictions
+from services.settings import Settings
+
+router = APIRouter()
+NAME = Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")
+
+
+class NewAccount(BaseModel):
+    name: str = Field(min_length=1, max_length=64)
+    roles: list[str] = Field(min_length=1, max_length=4)
+    custodians: list[str] = Field(default_factory=list, max_length=200)
+    collections: list[str] = Field(default_factory=list, max_length=200)
+    official_only: bool = False
+
+    def restrictions(self) -> Restrictions:
+        return Restrictions(tuple(self.custodians), tuple(self.collections), self.official_only)
+
+
+class NewUser(NewAccount):
+    password: str = Field(min_length=1, max_length=1024)
+
+
+def _failed(exc: AccountError) -> HTTPException:
+    return HTTPException(status_code=404 if isinstance(exc, UnknownAccount) else 400, detail=str(exc))
+
+
+@router.get("/users")
+def users(client: OpenSearch = Depends(get_opensearch), settings: Settings = Depends(get_settings),
+          principal: Principal = Depends(require("users"))) -> dict:
+    """Every user (no password hashes)."""
+    return {"users": [user.public() for user in accounts.list_users(client, settings)]}
+
+
+@router.post("/users", status_code=201)
+def add_user(http: Request, new: NewUser, client: OpenSearch = Depends(get_opensearch),
+             settings: Settings = Depends(get_settings), principal: Principal = Depends(require("users"))) -> dict:
+    """Create a user with roles and restrictions."""
+    try:
+        user = accounts.add_user(client, settings, new.name, new.password, new.roles, new.restrictions(), principal.audit_name)
+    except AccountError as exc:
+        raise _failed(exc) from exc
+    audit(http, principal, "user_add", target=user.name, details=user.public())
+    return user.public()
+
+
+@router.post("/users/{name}/disable")
+def disable_user(http: Request, name: str = NAME, client: OpenSearch = Depends(get_opensearch),
+                 settings: Settings = Depends(get_settings), principal: Principal = Depends(require("users"))) -> dict:
+    """Disable a user: their sessions stop working within seconds."""
+    try:
+        user = accounts.disable_user(client, settings, name)
+    except AccountError as exc:
+        raise _failed(exc) from exc
+    http.app.state.auth.forget("user", name)
+    audit(http, principal, "user_disable", target=name)
+    return user.public()
+
+
+@router.get("/keys")
+def keys(client: OpenSearch = Depends(get_opensearch), settings: Settings = Depends(get_settings),
+         principal: Principal = Depends(require("keys"))) -> dict:
+    """Every API key, revoked ones included (no secrets)."""
+    return {"keys": [key.public() for key in accounts.list_keys(client, settings)]}
+
+
+@router.post("/keys", status_code=201)
+def create_key(http: Request, new: NewAccount, client: OpenSearch = Depends(get_opensearch),
+               settings: Settings = Depends(get_settings), principal: Principal = Depends(require("keys"))) -> dict:
+    """Make an API key; the response holds its `token`, which is shown this once and never stored."""
+    try:
+        key, token = accounts.create_key(client, settings, new.name, new.roles, new.restrictions(), principal.audit_name)
+    except AccountError as exc:
+        raise _failed(exc) from exc
+    audit(http, principal, "key_create", target=key.key_id, details=key.public())
+    return {**key.public(), "token": token}
+
+
+@router.delete("/keys/{key_id}")
+def revoke_key(http: Request, key_id: str = Path(pattern=r"^[0-9a-f]{16}$"), client: OpenSearch = Depends(get_opensearch),
+               settings: Settings = Depends(get_settings), principal: Principal = Depends(require("keys"))) -> dict:
+    """Revoke an API key: it stops working within seconds; the record stays for the audit trail."""
+    try:
+        key = accounts.revoke_key(client, settings, key_id)
+    except AccountError as exc:
+        raise _failed(exc) from exc
+    http.app.state.auth.forget("key", key_id)
+    audit(http, principal, "key_revoke", target=key_id)
+    return key.public()

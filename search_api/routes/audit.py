@@ -1,0 +1,34 @@
+"""GET /api/v1/audit: the audit trail, newest first (auditor role only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Query, Request
+from opensearchpy import OpenSearch
+
+from search_api.audit import MAX_PAGE, read_audit
+from search_api.auth import Principal, audit, require
+from search_api.deps import get_opensearch, get_settings
+from services.settings import Settings
+
+router = APIRouter()
+
+
+@router.get("/audit")
+def audit_trail(
+    http: Request,
+    user: str | None = Query(None, max_length=200, description="exactly this user (an API key is key:<name>)"),
+    action: str | None = Query(None, max_length=40, description="search, view, export, report, login, denied, user_add, key_create, ..."),
+    since: datetime | None = Query(None, description="ISO 8601 time; entries at or after it (UTC when no offset)"),
+    size: int = Query(50, ge=1, le=MAX_PAGE),
+    offset: int = Query(0, ge=0, le=10_000 - MAX_PAGE, alias="from"),
+    client: OpenSearch = Depends(get_opensearch),
+    settings: Settings = Depends(get_settings),
+    principal: Principal = Depends(require("audit")),
+) -> dict:
+    """Audit entries matching the filters: {total, entries}; entries already queued are written first."""
+    http.app.state.audit.flush()
+    page = read_audit(client, settings, user=user, action=action, since=since, size=size, offset=offset)
+    audit(http, principal, "audit_read", details={"user": user, "action": action, "since": since and since.isoformat()})
+    return page

@@ -1,0 +1,64 @@
+"""/api/v1/session: log in (POST, sets the session cookie), who am I (GET), log out (DELETE)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from pydantic import BaseModel, Field
+
+from search_api.auth import ANONYMOUS, SESSION_COOKIE, Principal, audit, authenticate, principal_of
+from search_api.deps import get_settings
+from services.settings import Settings
+
+router = APIRouter()
+
+
+class Login(BaseModel):
+    name: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+def _secure(http: Request, settings: Settings) -> bool:
+    """Whether the cookie is sent over TLS only: always behind a TLS proxy (the setting), and for https requests."""
+    return settings.session_cookie_secure or http.url.scheme == "https"
+
+
+def _body(principal: Principal, settings: Settings) -> dict:
+    return {"auth": "on" if settings.auth else "off", "authenticated": True, **principal.describe()}
+
+
+@router.get("/session")
+def who_am_i(http: Request, settings: Settings = Depends(get_settings)) -> dict:
+    """The caller: name, roles, permissions and restrictions, and whether auth is on. 401 when not logged in."""
+    return _body(authenticate(http), settings)
+
+
+@router.post("/session")
+def log_in(http: Request, login: Login, response: Response, settings: Settings = Depends(get_settings)) -> dict:
+    """Check name and password; on success set an HttpOnly, SameSite=Strict session cookie. Every attempt is audited."""
+    if not settings.auth:
+        return _body(ANONYMOUS, settings)
+    token, user, reason = http.app.state.auth.login(login.name, login.password)
+    if token is None or user is None:
+        audit(http, Principal(login.name, (), "session"), "login", outcome="failed", reason=reason)
+        raise HTTPException(status_code=401, detail="wrong name or password, or the account is disabled")
+    previous = http.cookies.get(SESSION_COOKIE)
+    if previous:  # a new login replaces the old session rather than leaving it alive
+        http.app.state.auth.logout(previous)
+    principal = principal_of(user)
+    audit(http, principal, "login")
+    response.set_cookie(SESSION_COOKIE, token, max_age=settings.session_minutes * 60, path="/", httponly=True,
+                        samesite="strict", secure=_secure(http, settings))
+    return _body(principal, settings)
+
+
+@router.delete("/session")
+def log_out(http: Request, response: Response, settings: Settings = Depends(get_settings)) -> dict:
+    """End the session (if any) and clear the cookie."""
+    token = http.cookies.get(SESSION_COOKIE)
+    if settings.auth and token:
+        principal = http.app.state.auth.from_session(token)
+        http.app.state.auth.logout(token)
+        if principal is not None:
+            audit(http, principal, "logout")
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict", secure=_secure(http, settings))
+    return {"auth": "on" if settings.auth else "off", "authenticated": not settings.auth}
