@@ -1,4 +1,4 @@
-"""`lantern report terms` and `lantern export ...`: the search-term report and the exports from the shell.
+"""`lantern report terms|gaps` and `lantern export ...`: the search-term and record-gap reports and the exports from the shell.
 
 Thin, like the rest of the CLI: build the same request the API builds, call the same library
 functions (`search_api.reports`, `search_api.exports`, `search_api.production`), write the output.
@@ -142,3 +142,50 @@ def export_production(
         _fail(f"{exc.detail} at character {exc.position + 1}: {exc.hint}")
     about = request.model_dump(mode="json", exclude={"size", "offset", "cursor", "expand"}, exclude_defaults=True)
     _write(production_chunks(hits, about), out, binary=True)
+
+
+def _day(value: Optional[str], option: str):
+    from datetime import date
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(f"{option} must be a date YYYY-MM-DD, not {value!r}")
+
+
+@report_app.command("gaps")
+def report_gaps(
+    custodian: list[str] = typer.Option([], help="only these custodians (repeatable)"),
+    date_from: Optional[str] = typer.Option(None, "--from", help="first day, YYYY-MM-DD"),
+    date_to: Optional[str] = typer.Option(None, "--to", help="last day, YYYY-MM-DD (inclusive)"),
+    format: str = typer.Option("json", "--format", help="json or csv"),
+    out: Optional[Path] = typer.Option(None, "--out", help="file to write (default: standard output)"),
+    refresh: bool = typer.Option(False, "--refresh", help="re-run counterpart matching and business scoring first"),
+    limit: int = typer.Option(1000, help="at most this many uncopied items and loss events listed"),
+) -> None:
+    """The record-keeping gap report (as GET /api/v1/reports/record-gaps): per custodian and month, private
+    business items, their official copies, the uncopied ones; silences and deleted messages."""
+    from indexer.enrich.business import BusinessRules, BusinessTermsError
+    from indexer.enrich.counterparts import run_counterparts
+    from search_api.record_gaps import GapReportOptions, record_gaps_report, report_csv
+    from services.clients import opensearch_client
+
+    if format not in ("json", "csv"):
+        _fail("--format is json or csv")
+    first, last = _day(date_from, "--from"), _day(date_to, "--to")
+    settings = get_settings()
+    client = opensearch_client(settings, timeout=120)
+    try:
+        rules = BusinessRules.from_settings(settings)
+    except BusinessTermsError as exc:
+        _fail(str(exc))
+    if refresh:
+        stats = run_counterparts(settings, client)
+        console.print(f"counterparts: {stats.items} private items matched in {stats.seconds:.1f} s "
+                      f"({stats.items_per_second:.0f}/s), {stats.written} updated", highlight=False)
+    options = GapReportOptions.from_settings(settings, uncopied_limit=limit, events_limit=limit)
+    report = record_gaps_report(client, settings.items_alias, options, custodian, first, last, rules=rules.describe())
+    text = report_csv(report) if format == "csv" else json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+    _write([text], out)

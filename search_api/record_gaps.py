@@ -1,0 +1,208 @@
+"""The record-keeping gap report: per custodian and month, how much private-channel business is
+also in the official record, which items are not, and where the record may have been lost.
+
+Reads what the counterpart pass stored (indexer.enrich.counterparts: `official_copy`,
+`business_score`) and the chat events; it never compares items itself. Per custodian and month:
+
+- `private_items`: private items with content (chat system events excluded);
+- `business_items`: those scoring at least `business_threshold` (indexer.enrich.business);
+- `copied`: business items with an official counterpart, by how (exact, forwarded, near, quoted, note);
+- `uncopied`: business items with none, listed in `uncopied` (id, date, channel, snippet, link);
+- `pending`: private items the counterpart pass has not seen yet (run `lantern report gaps --refresh`);
+- `official_items`, `deleted_events`, `disappearing_events`, `silences` for context.
+
+Then the silences, the loss events (deleted messages, disappearing-message settings) and the
+periods with disappearing messages on (search_api.record_timeline), and the volume per custodian,
+channel and record for the timeline chart. Every query ANDs `restrict` (the caller's scope).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from opensearchpy import OpenSearch
+
+from search_api import record_timeline as timeline
+from search_api.exports import spreadsheet_safe
+
+HOWS = ("exact", "forwarded", "near", "quoted", "note")
+SNIPPET_CHARS = 200
+NOT_CONTENT_EVENT = {"bool": {"filter": [{"exists": {"field": "event"}}], "must_not": [{"term": {"event": "edited"}}]}}
+
+
+@dataclass(frozen=True)
+class GapReportOptions:
+    """The thresholds the report applies (from settings) and how long its lists may be."""
+
+    business_threshold: float = 2.0
+    silence: timeline.SilenceRules = field(default_factory=timeline.SilenceRules)
+    uncopied_limit: int = 1000
+    events_limit: int = 1000
+
+    @classmethod
+    def from_settings(cls, settings, **limits: int) -> "GapReportOptions":
+        return cls(settings.business_threshold, timeline.SilenceRules.from_settings(settings), **limits)
+
+
+def where_clauses(custodians: list[str] | None, date_from: date | None, date_to: date | None,
+                  restrict: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """The filter clauses of the report's range, ANDed with `restrict`."""
+    clauses = list(restrict or [])
+    if custodians:
+        clauses.append({"terms": {"custodian": list(custodians)}})
+    if date_from or date_to:
+        bounds: dict[str, str] = {}
+        if date_from:
+            bounds["gte"] = date_from.isoformat()
+        if date_to:
+            bounds["lte"] = f"{date_to.isoformat()}||/d"
+        clauses.append({"range": {"date": bounds}})
+    return clauses
+
+
+def _business(threshold: float) -> list[dict[str, Any]]:
+    return [{"term": {"record": "private"}}, {"exists": {"field": "official_copy"}}, {"range": {"business_score": {"gte": threshold}}}]
+
+
+def _month_aggs(threshold: float) -> dict[str, Any]:
+    return {
+        "private": {"filter": {"bool": {"filter": [{"term": {"record": "private"}}, {"exists": {"field": "official_copy"}}]}}},
+        "business": {"filter": {"bool": {"filter": _business(threshold)}},
+                     "aggs": {"how": {"terms": {"field": "official_copy", "size": 10}}}},
+        "official": {"filter": {"term": {"record": "official"}}},
+        "pending": {"filter": {"bool": {"filter": [{"term": {"record": "private"}}],
+                                        "must_not": [{"exists": {"field": "official_copy"}}, NOT_CONTENT_EVENT]}}},
+        "deleted": {"filter": {"term": {"event": "deleted"}}},
+        "disappearing": {"filter": {"terms": {"event": ["disappearing_on", "disappearing_off"]}}},
+    }
+
+
+def month_rows(client: OpenSearch, index: str, where: list[dict[str, Any]], threshold: float) -> list[dict[str, Any]]:
+    """One row per custodian and month (`undated` for items without a date), in that order."""
+    sources = [{"custodian": {"terms": {"field": "custodian"}}},
+               {"month": {"date_histogram": {"field": "date", "calendar_interval": "month", "format": "yyyy-MM",
+                                             "missing_bucket": True}}}]
+    rows = []
+    for bucket in timeline.composite(client, index, {"bool": {"filter": where}}, sources, _month_aggs(threshold)):
+        hows = {b["key"]: b["doc_count"] for b in bucket["business"]["how"]["buckets"]}
+        copied = {how: hows.get(how, 0) for how in HOWS}
+        business = bucket["business"]["doc_count"]
+        rows.append({
+            "custodian": bucket["key"]["custodian"], "month": bucket["key"]["month"] or "undated",
+            "private_items": bucket["private"]["doc_count"], "business_items": business,
+            "copied_total": sum(copied.values()), "copied": copied, "uncopied": hows.get("none", 0),
+            "copied_share": round(sum(copied.values()) / business, 3) if business else None,
+            "pending": bucket["pending"]["doc_count"], "official_items": bucket["official"]["doc_count"],
+            "deleted_events": bucket["deleted"]["doc_count"], "disappearing_events": bucket["disappearing"]["doc_count"],
+            "silences": 0,
+        })
+    return sorted(rows, key=lambda r: (r["custodian"], r["month"]))
+
+
+def _snippet(source: dict[str, Any]) -> str:
+    parts = [source.get("subject") or source.get("file_name") or "", source.get("body") or ""]
+    text = " — ".join(" ".join(p.split()) for p in parts if p and p.strip())
+    return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"
+
+
+def uncopied_items(client: OpenSearch, index: str, where: list[dict[str, Any]], threshold: float, limit: int) -> list[dict[str, Any]]:
+    """The private business items with no official counterpart, oldest first, at most `limit`."""
+    body = {"size": limit, "sort": [{"date": {"order": "asc", "missing": "_last"}}, {"id": "asc"}],
+            "query": {"bool": {"filter": where + _business(threshold) + [{"term": {"official_copy": "none"}}]}},
+            "_source": ["id", "date", "custodian", "channel", "kind", "subject", "file_name", "body", "conversation_name",
+                        "business_score", "business_signals", "from.raw"]}
+    items = []
+    for hit in client.search(index=index, body=body)["hits"]["hits"]:
+        source = hit["_source"]
+        items.append({"id": hit["_id"], "date": source.get("date"), "month": (source.get("date") or "")[:7] or "undated",
+                      "custodian": source.get("custodian"), "channel": source.get("channel"), "kind": source.get("kind"),
+                      "from": (source.get("from") or {}).get("raw"), "conversation_name": source.get("conversation_name"),
+                      "snippet": _snippet(source), "business_score": source.get("business_score"),
+                      "business_signals": source.get("business_signals") or [],
+                      "link": f"/#item={hit['_id']}", "api": f"/api/v1/items/{hit['_id']}"})
+    return items
+
+
+def _date_span(client: OpenSearch, index: str, where: list[dict[str, Any]]) -> tuple[str | None, str | None]:
+    aggs = {"first": {"min": {"field": "date", "format": "yyyy-MM-dd"}}, "last": {"max": {"field": "date", "format": "yyyy-MM-dd"}}}
+    found = client.search(index=index, body={"size": 0, "query": {"bool": {"filter": where}}, "aggs": aggs})["aggregations"]
+    return found["first"].get("value_as_string"), found["last"].get("value_as_string")
+
+
+def record_gaps_report(client: OpenSearch, index: str, options: GapReportOptions, custodians: list[str] | None = None,
+                       date_from: date | None = None, date_to: date | None = None,
+                       restrict: list[dict[str, Any]] | None = None, interval: str | None = None,
+                       rules: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The report as a JSON-able dict (see the module docstring); `rules` describes the business rules in force."""
+    where = where_clauses(custodians, date_from, date_to, restrict)
+    rows = month_rows(client, index, where, options.business_threshold)
+    silences = timeline.silences(client, index, where, options.silence)
+    events, events_total = timeline.loss_events(client, index, where, options.events_limit)
+    by_row = {(r["custodian"], r["month"]): r for r in rows}
+    for silence in silences:
+        row = by_row.get((silence["custodian"], silence["month"]))
+        if row:
+            row["silences"] += 1
+    first, last = _date_span(client, index, where)
+    interval = interval or timeline.choose_interval(date_from.isoformat() if date_from else first,
+                                                    date_to.isoformat() if date_to else last)
+    uncopied = uncopied_items(client, index, where, options.business_threshold, options.uncopied_limit)
+    summary = {name: sum(r[name] for r in rows) for name in
+               ("private_items", "business_items", "copied_total", "uncopied", "pending", "official_items",
+                "deleted_events", "disappearing_events", "silences")}
+    summary["copied"] = {how: sum(r["copied"][how] for r in rows) for how in HOWS}
+    return {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "filters": {"custodian": list(custodians or []), "from": date_from.isoformat() if date_from else None,
+                    "to": date_to.isoformat() if date_to else None},
+        "rules": {"business_threshold": options.business_threshold, "silence": asdict(options.silence), **({"business": rules} if rules else {})},
+        "summary": summary,
+        "months": rows,
+        "uncopied": uncopied,
+        "uncopied_listed": len(uncopied),
+        "silences": silences,
+        "loss_events": events,
+        "loss_events_total": events_total,
+        "disappearing_periods": timeline.disappearing_periods(events, f"{date_to.isoformat()}T23:59:59Z" if date_to else last),
+        "volume": {"interval": interval, "rows": timeline.volume(client, index, where, interval)},
+    }
+
+
+CSV_COLUMNS = ("section", "custodian", "month", "date", "id", "channel", "kind", "record", "private_items", "business_items",
+               *(f"copied_{how}" for how in HOWS), "uncopied", "pending", "official_items", "deleted_events",
+               "disappearing_events", "silences", "days", "conversation", "event", "from", "business_score",
+               "business_signals", "snippet", "link")
+
+
+def _csv_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for row in report["months"]:
+        rows.append({**{k: v for k, v in row.items() if k != "copied"}, "section": "month",
+                     **{f"copied_{how}": n for how, n in row["copied"].items()}})
+    for item in report["uncopied"]:
+        rows.append({"section": "uncopied", **item, "conversation": item.get("conversation_name"),
+                     "business_signals": "; ".join(item["business_signals"])})
+    for silence in report["silences"]:
+        rows.append({"section": "silence", "custodian": silence["custodian"], "month": silence["month"],
+                     "date": f"{silence['last_before']}/{silence['first_after']}", "channel": silence["channel"],
+                     "record": silence["record"], "days": silence["days"],
+                     "conversation": silence.get("conversation_name") or silence["conversation_id"]})
+    for event in report["loss_events"]:
+        rows.append({"section": "loss_event", **event, "conversation": event.get("conversation_name") or event.get("conversation_id"),
+                     "from": event.get("actor"), "link": f"/#item={event['id']}"})
+    return rows
+
+
+def report_csv(report: dict[str, Any]) -> str:
+    """The report as one CSV table: a `section` column (month, uncopied, silence, loss_event) and the union of columns."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for row in _csv_rows(report):
+        writer.writerow([spreadsheet_safe(row[name]) if isinstance(row.get(name), str) else ("" if row.get(name) is None else row[name])
+                         for name in CSV_COLUMNS])
+    return out.getvalue()
