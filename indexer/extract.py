@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -19,6 +20,10 @@ import httpx
 from indexer import errors
 
 _UNSAFE_HEADER_CHARS = re.compile(r"[^A-Za-z0-9._ -]")
+# Text Tika returns for one call (container and embedded files together): a 100 MB text file is not
+# worth 100 MB of JSON, and no OpenSearch document could hold it. Tika cuts it and says so.
+# 1,000,000 is also what OpenSearch analyses of a field for highlighting (index.highlight.max_analyzed_offset).
+MAX_TEXT_CHARS = 1_000_000  # about 500 pages; every copy downstream (enrichment, bulk JSON) costs as much
 
 
 @dataclass(slots=True)
@@ -32,6 +37,7 @@ class Extracted:
     failure: errors.IngestError | None = None
     warnings: list[str] = field(default_factory=list)
     ocr: bool = False  # the text (or part of it) came from Tesseract OCR
+    truncated: bool = False  # Tika stopped at MAX_TEXT_CHARS (its write limit)
 
     @property
     def depth(self) -> int:
@@ -53,10 +59,24 @@ def _first(value: object) -> str | None:
 
 
 class TikaExtractor:
-    """A thin client for one Tika server. Thread-safe; reuse one per ingest run."""
+    """A thin client for one Tika server. Thread-safe; reuse one per ingest run.
 
-    def __init__(self, url: str, timeout: float = 120.0, ocr: bool = True, ocr_min_bytes: int = 12_000):
+    When a call fails because Tika did not answer (connection refused, or no reply within
+    `timeout`), `recover()` is called once for all the threads that saw the failure: it
+    checks Tika and restarts it if Lantern runs it, returning whether Tika answers now. The
+    call is then tried once more. A second timeout while Tika answers its health check means
+    the document itself is too hard (ExtractionFailed); Tika not answering at all is
+    ServiceUnavailable, which leaves the file for a re-run.
+    """
+
+    def __init__(self, url: str, timeout: float = 120.0, ocr: bool = True, ocr_min_bytes: int = 12_000,
+                 recover: Callable[[], bool] | None = None):
         self.url = url.rstrip("/")
+        self._recover = recover
+        self._recovery_lock = threading.Lock()
+        self._generation = 0  # bumped by every recovery, so threads failing together recover once
+        self._answering = True
+        self.recoveries = 0
         self._http = httpx.Client(base_url=self.url, timeout=timeout, limits=httpx.Limits(max_connections=16))
         # Per-request Tesseract settings (Tika server accepts X-Tika-OCR<property> headers).
         self.busy_seconds = 0.0  # time spent waiting for Tika, summed over threads
@@ -68,25 +88,50 @@ class TikaExtractor:
 
     def extract(self, data: bytes, file_name: str | None = None) -> list[Extracted]:
         """Text of `data` and of everything embedded in it; raises IngestError subclasses on failure."""
-        headers = {"Accept": "application/json", **self._ocr_headers}
+        headers = {"Accept": "application/json", "writeLimit": str(MAX_TEXT_CHARS), **self._ocr_headers}
         if file_name:
             safe_name = _UNSAFE_HEADER_CHARS.sub("_", file_name)[:200]
             headers["Content-Disposition"] = f'attachment; filename="{safe_name}"'
-        started = time.perf_counter()
+        generation = self._generation
         try:
-            response = self._http.put("/rmeta/text", content=data, headers=headers)
-        except httpx.TimeoutException as exc:
-            raise errors.ExtractionFailed(f"Tika timed out after {self._http.timeout.read}s") from exc
+            response = self._put(data, headers)
+        except httpx.TransportError as exc:
+            if self._recover is None:
+                raise self._unanswered(exc, answering=isinstance(exc, httpx.TimeoutException)) from exc
+            answering = self._recover_from(generation)
+            try:
+                response = self._put(data, headers)
+            except httpx.TransportError as again:
+                raise self._unanswered(again, answering, tried="twice") from again
         except httpx.HTTPError as exc:
             raise errors.ServiceUnavailable(f"Tika at {self.url} did not answer: {exc}") from exc
-        finally:
-            with self._busy_lock:
-                self.busy_seconds += time.perf_counter() - started
         if response.status_code == 422:
             raise _failure(response.text or "Tika could not parse the file (422)")
         if response.status_code >= 400:
             raise errors.ExtractionFailed(f"Tika answered {response.status_code}: {response.text[:200]}")
         return [self._to_extracted(entry) for entry in response.json()]
+
+    def _put(self, data: bytes, headers: dict[str, str]) -> httpx.Response:
+        started = time.perf_counter()
+        try:
+            return self._http.put("/rmeta/text", content=data, headers=headers)
+        finally:
+            with self._busy_lock:
+                self.busy_seconds += time.perf_counter() - started
+
+    def _recover_from(self, generation: int) -> bool:
+        """Run `recover` unless another thread already did since `generation`; whether Tika answers."""
+        with self._recovery_lock:
+            if self._generation == generation:
+                self._answering = self._recover()
+                self._generation += 1
+                self.recoveries += 1
+            return self._answering
+
+    def _unanswered(self, exc: httpx.TransportError, answering: bool, tried: str = "once") -> errors.IngestError:
+        if isinstance(exc, httpx.TimeoutException) and answering:
+            return errors.ExtractionFailed(f"Tika timed out after {self._http.timeout.read}s (tried {tried})")
+        return errors.ServiceUnavailable(f"Tika at {self.url} did not answer (tried {tried}): {exc.__class__.__name__}: {exc}")
 
     @staticmethod
     def _to_extracted(entry: dict) -> Extracted:
@@ -101,6 +146,7 @@ class TikaExtractor:
             text=(_first(entry.get("X-TIKA:content")) or "").strip(),
             failure=_failure(str(exception)) if exception else None,
             warnings=warnings,
+            truncated=str(_first(entry.get("X-TIKA:EXCEPTION:write_limit_reached"))).lower() == "true",
             ocr=any("TesseractOCRParser" in str(parser) for parser in _as_list(entry.get("X-TIKA:Parsed-By-Full-Set") or entry.get("X-TIKA:Parsed-By")))
             and int(_first(entry.get("pdf:ocrPageCount")) or 1) > 0,
         )

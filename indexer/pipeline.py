@@ -7,7 +7,8 @@ only thing held per run is a count by kind.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from datetime import timezone as dt_timezone
 import threading
 import time
 from collections import Counter
@@ -26,11 +27,12 @@ from indexer.enrich.near_dups import near_dup_index
 from indexer.enrich.stage import Enricher, enricher_for
 from indexer.enrich.threads import thread_index
 from indexer.extract import TikaExtractor
+from indexer.journal import RunJournal, UnitTracker, run_key, unit_key
 from indexer.model import Custody, Item, Problem
-from indexer.report import ExceptionReport
+from indexer.report import ExceptionReport, prune_report
 from indexer.timing import timed
 from indexer.workers import in_background, read_concurrently
-from indexer.sources.base import Limits, SourceContext
+from indexer.sources.base import Limits, SourceContext, capped
 
 
 class Progress(Protocol):
@@ -61,6 +63,10 @@ class Summary:
     # Wall-clock seconds by stage: read (parse + extract, on worker threads), enrich, index
     # (bulk writes), and the post-ingest passes over the index (threads, near_dups).
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    resumed_files: int = 0  # units an interrupted attempt had finished; skipped this time
+    incomplete_files: list[str] = field(default_factory=list)  # left unread by a service failure; re-run to finish
+    retries: Counter = field(default_factory=Counter)  # opensearch: bulk/refresh retries; tika: recoveries
+    stale_items_deleted: int = 0  # items of earlier versions of files that changed
 
     @property
     def items(self) -> int:
@@ -125,7 +131,7 @@ class ReadOptions:
 def _read_file(path: Path, custody: Custody, extractor: TikaExtractor, options: ReadOptions) -> Iterator[Item | Problem]:
     """Items and problems of one input unit (a file, or a folder a source reads whole); any
     failure becomes a Problem and the run goes on."""
-    where = str(path.resolve())
+    where = unit_key(path)
     try:
         if path.is_dir():
             head, digest = b"", tree_sha256(path)
@@ -139,7 +145,7 @@ def _read_file(path: Path, custody: Custody, extractor: TikaExtractor, options: 
         if reader is None:
             raise errors.Unsupported(f"no reader for this file type (extension {path.suffix or 'none'!r}{_describe(head)})")
         ctx = SourceContext(where, digest, custody, extractor, options.limits, ZoneInfo(options.timezone), options.phone_region)
-        yield from reader.read(path, ctx)
+        yield from capped(reader.read(path, ctx), ctx)
     except errors.IngestError as exc:
         yield Problem(where, "", exc.code, str(exc))
     except OSError as exc:
@@ -159,14 +165,23 @@ def ingest(
     progress: Progress | None = None,
     chunk_size: int = 500,
     enricher: Enricher | None = None,
+    journal: RunJournal | None = None,
+    retry: store.Retry = store.Retry(),
 ) -> Summary:
-    """Ingest every file under `paths` into `index`; return the counts. Safe to re-run: ids are stable."""
+    """Ingest every file under `paths` into `index`; return the counts. Safe to re-run: ids are stable.
+
+    With a `journal`, units an earlier attempt finished are skipped, each unit is recorded as
+    done once all its items are acknowledged, and the journal is closed when the run completes
+    (not when a service failure left units unread: `Summary.incomplete_files`).
+    """
     started = time.monotonic()
     enricher = enricher or Enricher()
     progress = progress or _Silent()
     summary = Summary(report_path=report.path)
     found = list(discover(paths))
-    files = [p for p in found if isinstance(p, Path)]
+    units = [p for p in found if isinstance(p, Path)]
+    files = [p for p in units if journal is None or not journal.is_done(p)]
+    summary.resumed_files = len(units) - len(files)
     progress.start(len(files), sum(unit_size(p) for p in files))
 
     recording = threading.Lock()  # problems come from the reading thread and from the bulk writer
@@ -176,43 +191,77 @@ def ingest(
             report.add(problem)
             summary.problems_by_code[problem.code] += 1
 
+    def finish_unit(unit: str, digests: set[str], complete: bool) -> None:
+        if journal is not None and complete:
+            with recording:
+                report.sync()  # the unit's problems are durable before the journal says it is done
+            journal.mark_done(unit, digests)
+
+    tracker = UnitTracker(finish_unit)
     for problem in (p for p in found if isinstance(p, Problem)):
         record(problem)
 
     def items() -> Iterator[Item]:
+        keys: dict[Path, str] = {}
+
         def read(path: Path) -> Iterator[Item | Problem]:
             return _read_file(path, custody, extractor, options)
 
         for path, produced in read_concurrently(files, read, workers=options.workers):
+            unit = keys.get(path) or keys.setdefault(path, unit_key(path))
             if produced is None:  # this file is finished
                 summary.files += 1
                 progress.advance(path, unit_size(path))
+                tracker.finished_reading(unit)
+                del keys[path]
             elif isinstance(produced, Problem):
                 record(produced)
+                if produced.code == errors.ServiceUnavailable.code:
+                    tracker.service_failed(unit)
             else:
                 assign_dup_group(produced)
                 summary.items_by_kind[produced.kind] += 1
+                tracker.produced(unit, produced)
                 yield produced
+
+    def retried() -> None:
+        summary.retries["opensearch"] += 1
 
     pulled: dict[str, float] = {}
     writing = time.perf_counter()
     enriched = timed(enricher.enrich_items(timed(items(), pulled, "read"), record), pulled, "enrich+read")
-    for rejected in store.write_items(client, index, in_background(enriched), chunk_size=chunk_size):
+    for rejected in store.write_items(client, index, in_background(enriched), chunk_size=chunk_size, retry=retry,
+                                      acknowledged=tracker.acknowledged, on_retry=retried):
         record(rejected)
-    client.indices.refresh(index=index)
+    store.call_with_retry(lambda: client.indices.refresh(index=index), retry, "a refresh", retried)
     stages = summary.stage_seconds
     stages["read"] = pulled.get("read", 0.0)
     stages["enrich"] = pulled.get("enrich+read", 0.0) - stages["read"]
     stages["index"] = time.perf_counter() - writing - pulled.get("enrich+read", 0.0)
     stages["extract_busy"] = extractor.busy_seconds  # summed over reader threads (they overlap)
+    summary.retries["tika"] = extractor.recoveries
+    summary.incomplete_files = list(tracker.incomplete)
+    current = {**(journal.digests() if journal is not None else {}), **tracker.finished}
+    _post_passes(client, index, enricher, summary, current, retry, custody.custodian)
+    summary.seconds = time.monotonic() - started
+    if journal is not None and not summary.incomplete_files:
+        journal.complete({"files": len(units), "items": summary.items, "problems": summary.problems})
+    return summary
+
+
+def _post_passes(client: OpenSearch, index: str, enricher: Enricher, summary: Summary,
+                 current: dict[str, set[str]], retry: store.Retry, custodian: str) -> None:
+    """The passes over the whole index after the writes: stale items of changed files, threads, near-duplicates."""
+    stages = summary.stage_seconds
+    passes = time.perf_counter()
+    summary.stale_items_deleted = store.delete_stale_items(client, index, current, retry, custodian=custodian)
+    stages["stale"] = time.perf_counter() - passes
     passes = time.perf_counter()
     thread_index(client, index)  # threads can span runs and custodians: recomputed over the index
     stages["threads"] = time.perf_counter() - passes
     passes = time.perf_counter()
     near_dup_index(client, index, enricher.options.near_dup_threshold)  # likewise near-duplicates
     stages["near_dups"] = time.perf_counter() - passes
-    summary.seconds = time.monotonic() - started
-    return summary
 
 
 def custody_for(settings, custodian: str, account: str | None, record: str | None, collection: str | None) -> Custody:
@@ -229,37 +278,60 @@ def custody_for(settings, custodian: str, account: str | None, record: str | Non
     return Custody(custodian=custodian.strip(), record=record, account=account, collection=collection)  # type: ignore[arg-type]
 
 
+def read_options(settings, timezone: str | None = None) -> ReadOptions:
+    """The ReadOptions the settings ask for."""
+    limits = Limits(max_attachment_bytes=settings.max_attachment_bytes, max_expanded_bytes=settings.max_expanded_bytes,
+                    max_compression_ratio=settings.max_compression_ratio, max_nesting_depth=settings.max_nesting_depth,
+                    max_archive_members=settings.max_archive_members, ocr_min_bytes=settings.ocr_min_bytes)
+    return ReadOptions(limits, timezone or settings.default_timezone, settings.phone_region, settings.ingest_workers)
+
+
+def _default_report(settings) -> Path:
+    stamp = datetime.now(dt_timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return settings.reports_dir / f"exceptions-{stamp}.jsonl"
+
+
 def run_ingest(
-    settings, paths: Iterable[Path], custody: Custody, report_path: Path,
-    progress: Progress | None = None, timezone: str | None = None,
+    settings, paths: Iterable[Path], custody: Custody, report_path: Path | None = None,
+    progress: Progress | None = None, timezone: str | None = None, restart: bool = False,
 ) -> Summary:
-    """`ingest` with clients built from settings: the index is created if missing, Tika must answer."""
+    """`ingest` with clients built from settings and a journal: the index is created if missing, Tika must answer.
+
+    Re-running the same paths and custody into the same index after a crash resumes the run
+    (`restart` reads everything again instead). The report defaults to the interrupted run's,
+    else a new timestamped file under LANTERN_HOME/reports. Raises ServiceError when a service
+    is down (at the start, or OpenSearch for longer than LANTERN_BULK_RETRY_SECONDS), and
+    JournalBusy when the same run is going on in another process.
+    """
+    from opensearchpy.exceptions import ConnectionError
+
     from services.clients import opensearch_client
     from services.index import ensure_items_index
-    from services.local import ServiceError, check_tika
+    from services.local import ServiceError, check_tika, recover_tika
 
+    paths = [Path(p) for p in paths]
     client = opensearch_client(settings, timeout=120)
     try:
         alias = ensure_items_index(client, settings)
     except Exception as exc:  # noqa: BLE001 - connection failures come in several types
-        raise ServiceError(f"OpenSearch at {settings.effective_opensearch_url} is not usable ({exc}); run `lantern services up`") from exc
+        detail = "not answering" if isinstance(exc, ConnectionError) else f"{exc.__class__.__name__}: {str(exc)[:200]}"
+        raise ServiceError(f"OpenSearch at {settings.effective_opensearch_url} is not usable ({detail}); "
+                           "run `lantern services up`") from exc
     healthy, detail = check_tika(settings.effective_tika_url)
     if not healthy:
-        raise ServiceError(f"Tika at {settings.effective_tika_url} is not answering ({detail}); run `lantern services up`")
-    extractor = TikaExtractor(settings.effective_tika_url, timeout=settings.tika_timeout_seconds,
-                              ocr=settings.ocr, ocr_min_bytes=settings.ocr_min_bytes)
+        raise ServiceError(f"Tika at {settings.effective_tika_url} is {detail}; run `lantern services up`")
+    key = run_key(paths, custody, f"{settings.effective_opensearch_url}/{alias}")
+    extractor = TikaExtractor(settings.effective_tika_url, timeout=settings.tika_timeout_seconds, ocr=settings.ocr,
+                              ocr_min_bytes=settings.ocr_min_bytes, recover=lambda: recover_tika(settings))
     try:
-        with ExceptionReport(report_path) as report:
-            return ingest(paths, custody, client, alias, extractor, report,
-                          options=ReadOptions(Limits(max_attachment_bytes=settings.max_attachment_bytes,
-                                                     max_expanded_bytes=settings.max_expanded_bytes,
-                                                     max_compression_ratio=settings.max_compression_ratio,
-                                                     max_nesting_depth=settings.max_nesting_depth,
-                                                     max_archive_members=settings.max_archive_members,
-                                                     ocr_min_bytes=settings.ocr_min_bytes),
-                                              timezone or settings.default_timezone, settings.phone_region,
-                                              settings.ingest_workers),
-                          progress=progress, chunk_size=settings.bulk_chunk_size,
-                          enricher=enricher_for(settings, client))
+        with RunJournal.open(settings.journals_dir, key, report_path, _default_report(settings), restart) as journal:
+            if journal.resumed:
+                prune_report(journal.report_path, journal.report_offset, lambda entry: entry.get("source_path") in journal.done)
+            with ExceptionReport(journal.report_path) as report:
+                return ingest(paths, custody, client, alias, extractor, report, options=read_options(settings, timezone),
+                              progress=progress, chunk_size=settings.bulk_chunk_size, enricher=enricher_for(settings, client),
+                              journal=journal, retry=store.Retry(give_up_after=settings.bulk_retry_seconds))
+    except store.IndexUnavailable as exc:
+        raise ServiceError(f"{exc}; the work done so far is kept: run the same command again to resume") from exc
     finally:
         extractor.close()
