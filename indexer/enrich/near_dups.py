@@ -67,7 +67,9 @@ def signature(text: str, min_words: int = 20) -> str | None:
     if word_count(text) < min_words:
         return None
     minhash = MinHash(num_perm=NUM_PERM, seed=SEED, permutations=_permutations(), scheme=SCHEME)
-    minhash.update_batch(shingles(text))
+    distinct = list(shingles(text))
+    for start in range(0, len(distinct), 20_000):  # update_batch builds a shingles x permutations matrix
+        minhash.update_batch(distinct[start:start + 20_000])
     return base64.b64encode(minhash.hashvalues.astype("<u4").tobytes()).decode("ascii")
 
 

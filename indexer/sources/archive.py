@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 
 from indexer import errors
 from indexer.enrich.hashing import bytes_sha256
-from indexer.model import Item, Problem, stable_id
+from indexer.model import Item, Problem
 from indexer.sources.attachments import attachment_items
 from indexer.sources.base import SourceContext
 from indexer.sources.containers import Budget, Damage, Entry, Source, archive_format, entries
@@ -45,7 +45,7 @@ def accepts(path: Path, head: bytes) -> int:
 def read(path: Path, ctx: SourceContext) -> Iterator[Item | Problem]:
     """The archive item, one item per member (nested archives opened up to the nesting limit), and
     a Problem for everything not fully read."""
-    archive_id = stable_id(ctx.source_sha256, "")
+    archive_id = ctx.item_id("")
     archive = Item(
         id=archive_id, kind="document", channel=CHANNEL, source_path=ctx.source_path, locator="",
         source_sha256=ctx.source_sha256, custody=ctx.custody, family_id=archive_id, file_name=path.name,
@@ -65,6 +65,17 @@ class _Reader:
         self.ctx = ctx
         self.budget = budget
         self.problems: list[Problem] = []
+        self.locators: set[str] = set()
+
+    def unique(self, locator: str) -> str:
+        """`locator`, or a numbered variant when a member of the same name came before (a zip may repeat a
+        name, or leave it empty), so no member's item id overwrites another's, or the archive's own."""
+        wanted, number = locator, 1
+        while locator in self.locators:
+            number += 1
+            locator = f"{wanted} ({number})"
+        self.locators.add(locator)
+        return locator
 
     def note(self, code: str, reason: str, locator: str, item: Item) -> None:
         """Record a problem on `item` and for the exception report (the `attachment_items` callback)."""
@@ -90,7 +101,7 @@ class _Reader:
 
     def member(self, entry: Entry, container: Item, prefix: str, level: int) -> Iterator[Item]:
         """The item(s) for one member: extracted through Tika, opened as a nested archive, or refused."""
-        locator = f"{prefix}{entry.name}"
+        locator = self.unique(f"{prefix}{entry.name or '(unnamed member)'}")
         name = PurePosixPath(entry.name.replace("\\", "/")).name or entry.name
         if entry.data is None:
             yield self._refused(entry, name, locator, container)
@@ -117,7 +128,7 @@ class _Reader:
     def _member_item(self, entry: Entry, name: str, locator: str, container: Item, content_type: str | None) -> Item:
         data = entry.data or b""
         return Item(
-            id=stable_id(self.ctx.source_sha256, locator), kind="attachment", channel=CHANNEL,
+            id=self.ctx.item_id(locator), kind="attachment", channel=CHANNEL,
             source_path=self.ctx.source_path, locator=locator, source_sha256=self.ctx.source_sha256,
             custody=self.ctx.custody, family_id=container.family_id, parent_id=container.id,
             depth=container.depth + 1, file_name=name, content_type=content_type,

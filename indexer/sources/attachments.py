@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 from indexer import errors
 from indexer.enrich.hashing import bytes_sha256, text_sha256
-from indexer.model import Item, stable_id
+from indexer.extract import MAX_TEXT_CHARS
+from indexer.model import Item
 from indexer.sources.base import SourceContext
 
 Note = Callable[..., None]  # note(code, reason, locator, item): record a problem on an item
@@ -25,13 +26,13 @@ def attachment_items(
     with (code, reason, locator, item) so the caller can report it.
     """
     attachment = Item(
-        id=stable_id(ctx.source_sha256, locator), kind="attachment", channel=parent.channel,
+        id=ctx.item_id(locator), kind="attachment", channel=parent.channel,
         source_path=ctx.source_path, locator=locator, source_sha256=ctx.source_sha256, custody=ctx.custody,
         family_id=parent.family_id, parent_id=parent.id, depth=parent.depth + 1, date=parent.date,
         file_name=name, content_type=content_type, size=len(data), content_sha256=bytes_sha256(data),
     )
     if damage:
-        note(errors.Corrupt.code, f"attachment {name!r} is damaged: {damage}", locator, attachment)
+        note(errors.Corrupt.code, f"{name!r} is damaged: {damage}", locator, attachment)
         attachment.extraction = "partial"
     if not data:
         note(errors.Empty.code, f"attachment {name!r} is empty", locator, attachment)
@@ -57,7 +58,7 @@ def attachment_items(
             embedded_locator = f"{locator}!{entry.embedded_path}"
             container = by_path.get(entry.embedded_path.rsplit("/", 1)[0], attachment)
             target = Item(
-                id=stable_id(ctx.source_sha256, embedded_locator), kind="attachment", channel=parent.channel,
+                id=ctx.item_id(embedded_locator), kind="attachment", channel=parent.channel,
                 source_path=ctx.source_path, locator=embedded_locator, source_sha256=ctx.source_sha256,
                 custody=ctx.custody, family_id=parent.family_id, parent_id=container.id,
                 depth=attachment.depth + entry.depth, date=parent.date,
@@ -71,6 +72,10 @@ def attachment_items(
         if entry.failure is not None:
             note(entry.failure.code, f"{target.file_name!r}: {entry.failure}", target.locator, target)
             target.extraction = "failed" if not entry.text else "partial"
+        if entry.truncated:
+            note(errors.TooLarge.code, f"{target.file_name!r}: its text is longer than {MAX_TEXT_CHARS} characters; "
+                 "only the text before that point was extracted", target.locator, target)
+            target.extraction = "partial"
         for warning in entry.warnings:
             note(errors.ExtractionFailed.code, f"{target.file_name!r}: {warning}", target.locator, target)
             if target.extraction == "ok":

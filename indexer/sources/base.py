@@ -7,15 +7,18 @@ every module and hands the file to the highest score.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from indexer.extract import TikaExtractor
-from indexer.model import Custody, Item, Problem
+from indexer import errors
+from indexer.extract import MAX_TEXT_CHARS, TikaExtractor
+from indexer.model import Custody, Item, Problem, stable_id
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class Limits:
     max_nesting_depth: int = 5  # archives inside archives
     max_archive_members: int = 100_000
     ocr_min_bytes: int = 12_000  # images smaller than this are not OCRed (see Settings.ocr_min_bytes)
+    max_text_chars: int = MAX_TEXT_CHARS  # body text of one item; longer is cut (a 100 MB one-line message)
 
 
 @dataclass
@@ -45,6 +49,24 @@ class SourceContext:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/London"))
     phone_region: str = "GB"  # default region for phone numbers without a country code
 
+    def item_id(self, locator: str) -> str:
+        """The stable id of the item at `locator` in this file, for this custody."""
+        return stable_id(self.source_sha256, locator, self.custody)
+
+
+# Signatures of binary formats Tika reads. A reader that would take a file for its extension alone
+# (`.eml`, `.mbox`, `.pst`) leaves a file starting with one of these to the reader of what it is.
+_FOREIGN_SIGNATURES = (
+    (b"%PDF", "PDF"), (b"PK\x03\x04", "ZIP"), (b"PK\x05\x06", "ZIP"), (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "OLE"),
+    (b"7z\xbc\xaf\x27\x1c", "7z"), (b"\xff\xd8\xff", "JPEG"), (b"\x89PNG\r\n\x1a\n", "PNG"), (b"GIF8", "GIF"),
+    (b"!BDN", "PST"), (b"Rar!\x1a\x07", "RAR"), (b"\x1f\x8b", "gzip"), (b"{\\rtf", "RTF"),
+)
+
+
+def foreign_format(head: bytes) -> str | None:
+    """The name of the binary format `head` starts with (PDF, ZIP, OLE, JPEG, ...), or None."""
+    return next((name for signature, name in _FOREIGN_SIGNATURES if head.startswith(signature)), None)
+
 
 class Source(Protocol):
     NAME: str
@@ -52,3 +74,39 @@ class Source(Protocol):
     def accepts(self, path: Path, head: bytes) -> int: ...
 
     def read(self, path: Path, ctx: SourceContext) -> Iterator[Item | Problem]: ...
+
+
+def capped(produced: Iterable[Item | Problem], ctx: SourceContext) -> Iterator[Item | Problem]:
+    """What a reader produced, with each item's body cut at `ctx.limits.max_text_chars` (and a display
+    HTML body that long dropped), each cut reported as `too_large`: no OpenSearch request could carry
+    such an item (100 MB by default), and every copy of it on the way would cost that much memory."""
+    limit = ctx.limits.max_text_chars
+    for thing in produced:
+        if not isinstance(thing, Item) or (len(thing.body) <= limit and len(thing.body_html or "") <= limit):
+            yield thing
+            continue
+        reason = (f"the text is {len(thing.body)} characters long, above the {limit}-character limit; "
+                  "only the first part was indexed")
+        if len(thing.body) <= limit:
+            reason = f"the HTML body is longer than {limit} characters; it is not kept for display (its text is indexed)"
+        thing.body, thing.body_html = thing.body[:limit], None if len(thing.body_html or "") > limit else thing.body_html
+        thing.problems.append(reason)
+        thing.extraction = "partial" if thing.extraction == "ok" else thing.extraction
+        yield thing
+        yield Problem(ctx.source_path, thing.locator, errors.TooLarge.code, reason, thing.id)
+
+
+BIG_READ_BYTES = 48 * 1024 * 1024
+_big_reads = threading.Semaphore(1)
+
+
+@contextmanager
+def reading_whole(size: int) -> Iterator[None]:
+    """Hold while a reader has `size` bytes of one input (and its decoded copies) in memory. Reads
+    above BIG_READ_BYTES take turns across the reader threads, so four workers meeting four 100 MB
+    emails hold one at a time: memory stays bounded by one big input, not by the number of workers."""
+    if size <= BIG_READ_BYTES:
+        yield
+        return
+    with _big_reads:
+        yield

@@ -6,20 +6,19 @@ Signal or SMS Backup & Restore exports into one model); this module keeps the re
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import phonenumbers
 
 from indexer.enrich.hashing import text_sha256
-from indexer.model import Address, Item, stable_id
+from indexer.model import Address, Item, valid_text
 from indexer.sources.base import SourceContext
 
 
 def conversation_key(channel: str, ctx: SourceContext, name: str) -> str:
-    """A stable conversation id: the channel plus a hash of the source file and the conversation's name in it."""
-    digest = hashlib.sha256(f"{ctx.source_sha256}\x00{name}".encode()).hexdigest()[:24]
+    """A stable conversation id: the channel plus a hash of the source file, the conversation's name in it and its custody."""
+    digest = ctx.item_id(f"conversation:{name}")[:24]  # per custody, like item ids: one copy's messages per view
     return f"{channel}:{digest}"
 
 
@@ -42,7 +41,7 @@ def sender_address(raw: str, region: str = "GB", handle: str | None = None) -> A
 
     `handle` is a platform id (Slack user id, Telegram id) kept as the address when no phone is known.
     """
-    raw = raw.strip()
+    raw = valid_text(raw.strip())
     phone = normalise_phone(raw, region)
     if phone:
         return Address(raw=raw, address=phone)
@@ -64,8 +63,11 @@ def message_item(
     seq: int, sender: Address | None, when: datetime | None, date_original: str | None, body: str,
     kind: str = "message", event: str | None = None, participants: list[Address] | None = None,
 ) -> Item:
-    """One chat message (or system event) as an item; `when` is read in the source's time zone if naive."""
-    item_id = stable_id(ctx.source_sha256, locator)
+    """One chat message (or system event) as an item; `when` is read in the source's time zone if naive.
+    Lone surrogates (JSON exports may escape them, "\\ud800") are written out, as no UTF-8 writer takes them."""
+    body = valid_text(body)
+    conversation_name = valid_text(conversation_name) if conversation_name else conversation_name
+    item_id = ctx.item_id(locator)
     item = Item(
         id=item_id, kind=kind, channel=channel, source_path=ctx.source_path, locator=locator,  # type: ignore[arg-type]
         source_sha256=ctx.source_sha256, custody=ctx.custody, family_id=item_id,

@@ -148,7 +148,7 @@ def _zip_entries(source: Source, budget: Budget) -> Iterator[Entry | Damage]:
         return
     with archive:
         for info in archive.infolist():
-            if info.is_dir():
+            if info.filename.endswith("/"):  # a folder (ZipInfo.is_dir() fails on an empty name)
                 continue
             if not budget.take_member():
                 yield _too_many(budget)

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from indexer.model import Item, Problem
-from indexer.sources.base import SourceContext
-from indexer.sources.mime import message_items, parse_message
+from indexer.sources.base import SourceContext, foreign_format, reading_whole
+from indexer import errors
+from indexer.sources.mime import MAX_LINE_BYTES, cut_long_lines, message_items, parse_message
 
 NAME = "eml"
 CHANNEL = "email"
@@ -25,7 +26,7 @@ def accepts(path: Path, head: bytes) -> int:
     if b"\x00" in head[:1024]:
         return 0  # a mislabelled binary file (often an Outlook .msg saved as .eml)
     if path.suffix.lower() in EXTENSIONS:
-        return 100
+        return 0 if foreign_format(head) else 100  # a PDF or ZIP named .eml is read as what it is
     if head.startswith(b"From "):
         return 0  # an mbox
     if _HEADER_START.match(head.replace(b"\r\n", b"\n")) and _KNOWN_HEADER.search(head[:1024]):
@@ -35,4 +36,11 @@ def accepts(path: Path, head: bytes) -> int:
 
 def read(path: Path, ctx: SourceContext) -> Iterator[Item | Problem]:
     """The message in `path` and its attachments."""
-    yield from message_items(parse_message(path.read_bytes()), ctx, locator="")
+    with reading_whole(path.stat().st_size):
+        data, cut = cut_long_lines(path.read_bytes())
+        produced = list(message_items(parse_message(data), ctx, locator=""))
+        del data
+    yield from produced
+    if cut:
+        yield Problem(ctx.source_path, "", errors.TooLarge.code,
+                      f"{cut} line(s) of the message are longer than {MAX_LINE_BYTES} bytes; they were cut there before reading")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from indexer import errors
 from indexer.model import Item, Problem
-from indexer.sources.base import SourceContext
-from indexer.sources.mime import message_items, parse_message
+from indexer.sources.base import SourceContext, foreign_format, reading_whole
+from indexer.sources.mime import MAX_LINE_BYTES, cut_long_lines, message_items, parse_message
 
 NAME = "mbox"
 CHANNEL = "email"
@@ -26,7 +26,7 @@ def accepts(path: Path, head: bytes) -> int:
         return 0
     if head.startswith(b"From "):
         return 90
-    if path.suffix.lower() in EXTENSIONS:
+    if path.suffix.lower() in EXTENSIONS and not foreign_format(head):  # a PDF named .mbox is read as a PDF
         return 60
     return 0
 
@@ -41,14 +41,23 @@ def read(path: Path, ctx: SourceContext) -> Iterator[Item | Problem]:
     try:
         for number, key in enumerate(box.iterkeys(), start=1):
             locator = f"message[{number}]"
-            try:
-                data = box.get_bytes(key)
-            except (OSError, ValueError) as exc:
-                yield Problem(ctx.source_path, locator, errors.Unreadable.code, f"could not read message: {exc}")
-                continue
-            try:
-                yield from message_items(parse_message(data), ctx, locator)
-            except Exception as exc:  # noqa: BLE001 - one hostile message must not cost the rest of the mailbox
-                yield Problem(ctx.source_path, locator, "reader_error", f"{exc.__class__.__name__}: {exc}")
+            start, stop = box._toc[key]  # noqa: SLF001 - the message's byte range, known from the scan
+            with reading_whole(stop - start):
+                try:
+                    data = box.get_bytes(key)
+                except (OSError, ValueError) as exc:
+                    produced = [Problem(ctx.source_path, locator, errors.Unreadable.code, f"could not read message: {exc}")]
+                else:
+                    data, cut = cut_long_lines(data)
+                    try:
+                        produced = list(message_items(parse_message(data), ctx, locator))
+                        if cut:
+                            produced.append(Problem(ctx.source_path, locator, errors.TooLarge.code, f"{cut} line(s) of the "
+                                                    f"message are longer than {MAX_LINE_BYTES} bytes; they "
+                                                    "were cut there before reading"))
+                    except Exception as exc:  # noqa: BLE001 - one hostile message must not cost the rest of the mailbox
+                        produced = [Problem(ctx.source_path, locator, "reader_error", f"{exc.__class__.__name__}: {exc}")]
+                    del data
+            yield from produced
     finally:
         box.close()

@@ -72,8 +72,9 @@ class _ZipMembers(Members):
         name, limits = info.filename.replace("\\", "/"), self.ctx.limits
         parts = PurePosixPath(name).parts
         if name.startswith("/") or ".." in parts or (parts and ":" in parts[0]):
-            self.problem(info.filename, errors.Corrupt.code, f"unsafe member name {info.filename!r} skipped")
-        elif info.is_dir():
+            self.problem(info.filename, errors.UnsafePath.code,
+                         f"unsafe member name {info.filename!r} (it points outside the export) skipped, not read")
+        elif info.filename.endswith("/"):  # a folder (ZipInfo.is_dir() fails on an empty name)
             return
         elif info.flag_bits & 0x1:
             self.problem(name, errors.Encrypted.code, f"member {name!r} is encrypted and was not read")

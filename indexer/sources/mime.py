@@ -13,6 +13,8 @@ decoded still yields its item, marked `extraction=partial|failed`, plus a Proble
 from __future__ import annotations
 
 import email
+import email.errors
+import email.parser
 import email.utils
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -22,7 +24,7 @@ from email.message import EmailMessage, Message
 
 from indexer import errors
 from indexer.enrich.hashing import text_sha256
-from indexer.model import Address, Item, Problem, stable_id
+from indexer.model import Address, Item, Problem
 from indexer.sources import mime_parts
 from indexer.sources.attachments import attachment_items
 from indexer.sources.base import SourceContext
@@ -31,13 +33,44 @@ from indexer.sources.tnef import decode_tnef
 
 __all__ = ["html_to_text", "message_items", "parse_message", "parse_date"]
 
+# MIME multiparts nested deeper than this are not read: no mail client writes them, and the standard
+# library parses nesting recursively (a few hundred levels exhaust Python's stack: a MIME bomb).
+MAX_MIME_DEPTH = 100
 _IDENTIFYING_HEADERS = ("from", "to", "date", "subject", "message-id", "received", "mime-version", "sender")
 Note = Callable[..., None]
 
 
+class NestedTooDeep(email.errors.MessageDefect):
+    """The message's parts are nested too deeply to parse; only its headers were parsed."""
+
+
 def parse_message(data: bytes) -> EmailMessage:
-    """Parse raw message bytes with the modern email policy."""
-    return email.message_from_bytes(data, policy=policy.default)  # type: ignore[return-value]
+    """Parse raw message bytes with the modern email policy. A structure nested too deeply for the
+    parser gives the headers only (the body as raw text), with a `NestedTooDeep` defect."""
+    try:
+        return email.message_from_bytes(data, policy=policy.default)  # type: ignore[return-value]
+    except RecursionError:
+        msg = email.parser.BytesParser(policy=policy.default).parsebytes(data, headersonly=True)
+        msg.defects.append(NestedTooDeep())
+        return msg  # type: ignore[return-value]
+
+
+# Longer lines are cut before parsing (see `cut_long_lines`). Far above any real header or text line,
+# but an HTML body may carry a multi-megabyte data: URI image on one line.
+MAX_LINE_BYTES = 10 * 1024 * 1024
+
+
+def cut_long_lines(data: bytes, limit: int = MAX_LINE_BYTES) -> tuple[bytes, int]:
+    """(`data` with every line longer than `limit` bytes cut there, how many were cut). The email
+    parser copies a line several times over, so a 100 MB header or one-line body would cost
+    gigabytes; no mail client writes lines like that (RFC 5322 allows 998 characters)."""
+    if len(data) <= limit:
+        return data, 0
+    lines = data.split(b"\n")
+    if max(map(len, lines)) <= limit:
+        return data, 0
+    cut = sum(len(line) > limit for line in lines)
+    return b"\n".join(line[:limit] for line in lines), cut
 
 
 def parse_addresses(values: list[str]) -> list[Address]:
@@ -86,15 +119,20 @@ class _Parts:
     attachments: list[Message] = field(default_factory=list)
     encrypted: list[Message] = field(default_factory=list)
     signatures: int = 0
+    too_deep: bool = False  # multiparts below MAX_MIME_DEPTH were not read
 
 
-def _walk(part: Message, alternative: bool = False) -> Iterator[tuple[Message, bool]]:
-    """(leaf part, inside multipart/alternative), not descending into attached or encrypted messages."""
-    payload = part.get_payload()
-    subtype = part.get_content_type()
-    if part.get_content_maintype() == "multipart" and subtype != "multipart/encrypted" and isinstance(payload, list):
-        for sub in payload:
-            yield from _walk(sub, subtype == "multipart/alternative")
+def _is_container(part: Message) -> bool:
+    return (part.get_content_maintype() == "multipart" and part.get_content_type() != "multipart/encrypted"
+            and isinstance(part.get_payload(), list))
+
+
+def _walk(part: Message, alternative: bool = False, depth: int = 0) -> Iterator[tuple[Message, bool]]:
+    """(leaf part, inside multipart/alternative), not descending into attached or encrypted messages,
+    nor below MAX_MIME_DEPTH (the multipart found there is yielded as it is)."""
+    if _is_container(part) and depth < MAX_MIME_DEPTH:
+        for sub in part.get_payload():
+            yield from _walk(sub, part.get_content_type() == "multipart/alternative", depth + 1)
     else:
         yield part, alternative
 
@@ -102,6 +140,9 @@ def _walk(part: Message, alternative: bool = False) -> Iterator[tuple[Message, b
 def _sort_parts(msg: Message) -> _Parts:
     parts = _Parts()
     for part, alternative in _walk(msg):
+        if _is_container(part):
+            parts.too_deep = True
+            continue
         role = mime_parts.role(part)
         if role == "signature":
             parts.signatures += 1
@@ -145,10 +186,14 @@ def _read_headers(msg: Message, item: Item, note: Note) -> None:
 def _read_body(parts: _Parts, item: Item, ctx: SourceContext, note: Note) -> None:
     """Body text from the plain parts, else the HTML parts, else the RTF parts (through Tika)."""
     texts = {}
+    limit = ctx.limits.max_text_chars
     for part in parts.plain + parts.html:
-        texts[id(part)], trouble = mime_parts.part_text(part)
+        texts[id(part)], trouble, cut = mime_parts.part_text(part, limit)
         if trouble:
             note(errors.Corrupt.code, trouble)
+            item.extraction = "partial"
+        if cut:
+            note(errors.TooLarge.code, f"a body part is longer than {limit} bytes; only the first {limit} were read")
             item.extraction = "partial"
     bodies = [texts[id(p)] for p in parts.plain] or [html_to_text(texts[id(p)]) for p in parts.html]
     if parts.html:
@@ -165,6 +210,34 @@ def _read_body(parts: _Parts, item: Item, ctx: SourceContext, note: Note) -> Non
             note(exc.code, f"RTF body could not be read: {exc}")
             item.extraction = "partial"
     item.body = "\n\n".join(b.strip() for b in bodies if b.strip())
+
+
+def _unclosed(msg: Message) -> bool:
+    """True when a multipart of `msg` (down to MAX_MIME_DEPTH) ends without its closing boundary."""
+    stack = [(msg, 0)]
+    while stack:
+        part, depth = stack.pop()
+        if any(isinstance(defect, email.errors.CloseBoundaryNotFoundDefect) for defect in part.defects):
+            return True
+        if depth < MAX_MIME_DEPTH and _is_container(part):
+            stack.extend((sub, depth + 1) for sub in part.get_payload())
+    return False
+
+
+def _note_structure(msg: Message, parts: _Parts, item: Item, note: Note) -> None:
+    """Report a structure too deep to read whole (a MIME bomb, or a damaged message) or cut short."""
+    if _unclosed(msg):
+        note(errors.Corrupt.code, "the message ends before its closing MIME boundary: it is probably truncated; "
+             "the parts before the cut were indexed")
+        item.extraction = "partial"
+    if any(isinstance(defect, NestedTooDeep) for defect in msg.defects):
+        note(errors.Corrupt.code, "the MIME structure is nested too deeply to parse (a MIME bomb?); only the "
+             "headers and the raw body text were indexed")
+        item.extraction = "partial"
+    elif parts.too_deep:
+        note(errors.Corrupt.code, f"MIME parts nested more than {MAX_MIME_DEPTH} levels deep were not read "
+             "(a MIME bomb?)")
+        item.extraction = "partial"
 
 
 def _note_protection(parts: _Parts, item: Item, note: Note) -> None:
@@ -215,6 +288,8 @@ def _attachment_children(parts: _Parts, item: Item, locator: str, ctx: SourceCon
                     damage = str(exc)  # index the container as it is, reported as damaged
             item.attachment_names.append(name)
             children.extend(attachment_items(data, name, part.get_content_type(), at, item, ctx, note, damage))
+        except RecursionError:
+            note(errors.Corrupt.code, f"attachment {name!r} is nested too deeply to read (a MIME bomb?)", at)
         except Exception as exc:  # noqa: BLE001 - a hostile part must not cost the email and its other parts
             note("reader_error", f"attachment {name!r} could not be read: {exc.__class__.__name__}: {exc}", at)
     return children
@@ -222,10 +297,10 @@ def _attachment_children(parts: _Parts, item: Item, locator: str, ctx: SourceCon
 
 def message_items(msg: EmailMessage, ctx: SourceContext, locator: str) -> Iterator[Item | Problem]:
     """Yield the email item for `msg` (at `locator` in its source) and its attachment items."""
-    if not any(msg.get(name) is not None for name in _IDENTIFYING_HEADERS):
+    if not any(key.lower() in _IDENTIFYING_HEADERS for key in msg.keys()):  # names only: values parse slowly
         yield Problem(ctx.source_path, locator, errors.Corrupt.code, "no email headers found: not an email message")
         return
-    item_id = stable_id(ctx.source_sha256, locator)
+    item_id = ctx.item_id(locator)
     item = Item(
         id=item_id, kind="email", channel="email", source_path=ctx.source_path, locator=locator,
         source_sha256=ctx.source_sha256, custody=ctx.custody, family_id=item_id,
@@ -239,6 +314,7 @@ def message_items(msg: EmailMessage, ctx: SourceContext, locator: str) -> Iterat
     _read_headers(msg, item, note)
     parts = _sort_parts(msg)
     _read_body(parts, item, ctx, note)
+    _note_structure(msg, parts, item, note)
     _note_protection(parts, item, note)
     children = _attachment_children(parts, item, locator, ctx, note)
     item.content_sha256 = text_sha256(item.body)

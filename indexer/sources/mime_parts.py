@@ -26,6 +26,7 @@ _PKCS7_MIME = frozenset({"application/pkcs7-mime", "application/x-pkcs7-mime"})
 _RTF_TYPES = frozenset({"text/rtf", "application/rtf", "text/richtext"})
 TNEF_TYPES = frozenset({"application/ms-tnef", "application/vnd.ms-tnef"})
 PGP_ARMOUR = "-----BEGIN PGP MESSAGE-----"
+LONG_HEADER = 16 * 1024  # characters; see `header_texts`
 # Declared charsets that mail clients use for a larger superset (the bytes are the superset's):
 # the WHATWG Encoding Standard's mapping, which browsers and mail clients follow.
 _SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "iso-8859-1": "cp1252", "latin-1": "cp1252",
@@ -125,30 +126,37 @@ def _recover(data: bytes) -> tuple[str, str]:
     return data.decode("cp1252", errors="replace"), "cp1252"
 
 
-def part_text(part: Message) -> tuple[str, str | None]:
-    """(text, problem) for a body part; message/* parts give their header blocks as text."""
+def part_text(part: Message, limit: int | None = None) -> tuple[str, str | None, bool]:
+    """(text, problem, cut) for a body part; message/* parts give their header blocks as text. With a
+    `limit`, a payload of more bytes is decoded only up to there (`cut` is then True), so a 100 MB
+    one-line body is not decoded, copied and hashed whole."""
     if part.get_content_maintype() == "message":  # delivery-status, rfc822-headers: header blocks as text
         payload = part.get_payload()
         blocks = payload if isinstance(payload, list) else [payload]
-        return "\n".join(b.as_string() if isinstance(b, Message) else str(b) for b in blocks), None
+        return "\n".join(b.as_string() if isinstance(b, Message) else str(b) for b in blocks), None, False
     if part.get_content_maintype() == "multipart":  # its boundary was never found: keep the raw text
-        return str(part.get_payload()), "multipart boundary not found; the raw body text was indexed"
+        return str(part.get_payload()), "multipart boundary not found; the raw body text was indexed", False
     data = part.get_payload(decode=True) or b""
-    text, problem = decode_bytes(data, part.get_content_charset())
-    return text, (f"body charset: {problem}" if problem else None)
+    cut = limit is not None and len(data) > limit
+    text, problem = decode_bytes(data[:limit] if cut else data, part.get_content_charset())
+    return text, (f"body charset: {problem}" if problem else None), cut
 
 
 def header_texts(msg: Message, name: str) -> list[str]:
     """Decoded values of every `name` header; raises errors.Corrupt when the email package cannot read one.
 
     RFC 2047 encoded words are decoded by the email package; where it gave up (raw 8-bit
-    bytes, an unknown charset in an encoded word) the raw header is decoded again here.
+    bytes, an unknown charset in an encoded word) the raw header is decoded again here. Headers
+    longer than LONG_HEADER skip the email package's structured parsing, which takes minutes
+    over a header of 100,000 addresses: their encoded words are decoded directly.
     """
+    raws = [str(raw) for key, raw in msg.raw_items() if key.lower() == name.lower()]
+    if any(len(raw) > LONG_HEADER for raw in raws):
+        return [(_redecode(raw) or raw).strip() for raw in raws]
     try:
         values = msg.get_all(name) or []
     except Exception as exc:  # noqa: BLE001 - the email package raises many types on malformed headers
         raise errors.Corrupt(f"malformed {name} header: {exc}") from exc
-    raws = [str(raw) for key, raw in msg.raw_items() if key.lower() == name.lower()]
     texts = []
     for number, value in enumerate(values):
         text = str(value)
@@ -168,8 +176,19 @@ def _redecode(raw: str) -> str | None:
     """Decode a raw header value whose bytes were not ASCII or whose encoded words named an unknown charset."""
     raw_bytes = raw.encode("ascii", "surrogateescape")
     unfolded, _ = decode_bytes(raw_bytes, "utf-8")
+    unfolded = " ".join(unfolded.split())
+    if len(unfolded) <= LONG_HEADER:
+        return _decode_words(unfolded)
+    # email.header.decode_header takes time quadratic in the number of encoded words; an encoded
+    # word holds no ", ", so a long address list is decoded a slice of addresses at a time.
+    pieces = unfolded.split(", ")
+    return ", ".join(_decode_words(", ".join(pieces[at:at + 200])) for at in range(0, len(pieces), 200))
+
+
+def _decode_words(unfolded: str) -> str:
+    """RFC 2047 encoded words in an unfolded header decoded (charsets recovered as in `decode_bytes`)."""
     try:
-        chunks = email.header.decode_header(" ".join(unfolded.split()))
+        chunks = email.header.decode_header(unfolded)
     except (email.errors.HeaderParseError, ValueError):
         return unfolded
     decoded = []

@@ -29,7 +29,7 @@ from extract_msg.enums import AttachmentType, ErrorBehavior, RecipientType
 
 from indexer import errors
 from indexer.enrich.hashing import text_sha256
-from indexer.model import Address, Item, Problem, stable_id
+from indexer.model import Address, Item, Problem
 from indexer.sources import mime_parts
 from indexer.sources.attachments import attachment_items
 from indexer.sources.base import SourceContext
@@ -77,7 +77,7 @@ def read(path: Path, ctx: SourceContext) -> Iterator[Item | Problem]:
 
 
 def _message_items(message, ctx: SourceContext) -> Iterator[Item | Problem]:
-    item_id = stable_id(ctx.source_sha256, "")
+    item_id = ctx.item_id("")
     item = Item(id=item_id, kind="email", channel=CHANNEL, source_path=ctx.source_path, locator="",
                 source_sha256=ctx.source_sha256, custody=ctx.custody, family_id=item_id)
     problems: list[Problem] = []

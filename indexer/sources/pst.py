@@ -45,8 +45,8 @@ from pathlib import Path
 
 from indexer import errors
 from indexer.enrich.hashing import text_sha256
-from indexer.model import Item, Problem, stable_id
-from indexer.sources.base import SourceContext
+from indexer.model import Item, Problem
+from indexer.sources.base import SourceContext, foreign_format
 from indexer.sources.mime import message_items, parse_message
 
 NAME = "pst"
@@ -67,6 +67,8 @@ def accepts(path: Path, head: bytes) -> int:
         return 0
     if head.startswith(MAGIC):
         return 100
+    if foreign_format(head):
+        return 0  # a PDF or ZIP named .pst is read as what it is
     return 50 if path.suffix.lower() in EXTENSIONS else 0
 
 
@@ -198,7 +200,7 @@ def _card_item(text: str, suffix: str, locator: str, ctx: SourceContext) -> Item
         first.setdefault(name, value)
     # readpst stamps each .ics with the time it ran (DTSTAMP): not evidence, and it would change the hash.
     body = "\n".join(f"{name}: {value}" for name, value in lines if name != "DTSTAMP")
-    item_id = stable_id(ctx.source_sha256, locator)
+    item_id = ctx.item_id(locator)
     is_card = suffix == ".vcf"
     return Item(
         id=item_id, kind="document", channel=CHANNEL, source_path=ctx.source_path, locator=locator,

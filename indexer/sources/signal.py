@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from indexer import errors
-from indexer.model import Address, Item, Problem, stable_id
+from indexer.model import Address, Item, Problem
 from indexer.sources.attachments import attachment_items
 from indexer.sources.base import SourceContext
 from indexer.sources.chat import conversation_key, message_item, normalise_phone
@@ -195,7 +195,7 @@ class _Log:
         timestamp = data.get("timestamp") or envelope.get("timestamp")
         item = self._item(key, name, locator, sender, timestamp, body or "", event)
         if target is not None and (key, target) in self.locators:
-            item.in_reply_to = stable_id(self.ctx.source_sha256, self.locators[(key, target)])
+            item.in_reply_to = self.ctx.item_id(self.locators[(key, target)])
         if isinstance(timestamp, int) and event in (None, "edited"):
             self.locators.setdefault((key, timestamp), locator)
         item.to = [p for p in item.participants if p.address != sender.address]
@@ -337,6 +337,9 @@ def _records(path: Path, ctx: SourceContext, prefix: str) -> Iterator[tuple[str,
             except (ValueError, UnicodeDecodeError) as exc:
                 yield locator, Problem(ctx.source_path, locator, errors.Corrupt.code, f"not a JSON object: {exc}")
                 continue
+            except RecursionError:
+                yield locator, Problem(ctx.source_path, locator, errors.Corrupt.code, "the JSON is nested too deeply to parse")
+                continue
             if not isinstance(record, dict):
                 yield locator, Problem(ctx.source_path, locator, errors.Corrupt.code, "the line is JSON but not an object")
                 continue
@@ -355,7 +358,7 @@ def read(path: Path, ctx: SourceContext) -> Iterator[Item | Problem]:
             if isinstance(record, dict):
                 try:
                     log.learn(record)
-                except (TypeError, ValueError, AttributeError):
+                except (TypeError, ValueError, AttributeError, OverflowError):
                     continue  # the second pass reports this line
     for file, prefix in logs:
         for locator, record in _records(file, ctx, prefix):
@@ -364,5 +367,5 @@ def read(path: Path, ctx: SourceContext) -> Iterator[Item | Problem]:
                 continue
             try:
                 yield from log.items(record, locator)
-            except (TypeError, ValueError, AttributeError) as exc:
+            except (TypeError, ValueError, AttributeError, OverflowError) as exc:
                 yield Problem(ctx.source_path, locator, errors.Corrupt.code, f"unexpected envelope structure: {exc}")

@@ -75,6 +75,8 @@ def _load_json(members: Members, name: str, ctx: SourceContext) -> tuple[Any, Pr
         return None, Problem(ctx.source_path, name, exc.code, str(exc))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return None, Problem(ctx.source_path, name, errors.Corrupt.code, f"invalid JSON: {exc}")
+    except RecursionError:
+        return None, Problem(ctx.source_path, name, errors.Corrupt.code, "the JSON is nested too deeply to parse")
 
 
 def slack_time(ts: str) -> datetime:

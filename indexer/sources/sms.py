@@ -248,6 +248,9 @@ def read(path: Path, ctx: SourceContext) -> Iterator[Item | Problem]:
             yield Problem(ctx.source_path, f"smses/*[{total + 1}]", errors.Corrupt.code,
                           f"the XML is malformed after {total} messages ({exc}); the {total} messages before it are indexed")
             return
+        except LookupError as exc:  # expat asks Python for the codec the XML declaration names
+            yield Problem(ctx.source_path, "", errors.Corrupt.code, f"the XML declares an unknown character encoding ({exc})")
+            return
     total = sum(reader.counts.values())
     if declared and declared.isdigit() and total < int(declared):
         yield Problem(ctx.source_path, "smses", errors.Corrupt.code,

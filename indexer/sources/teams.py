@@ -243,6 +243,8 @@ def read(path: Path, ctx: SourceContext) -> Iterator[Item | Problem]:
         data = json.loads(path.read_bytes())
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise errors.Corrupt(f"invalid JSON: {exc}") from exc
+    except RecursionError:
+        raise errors.Corrupt("the JSON is nested too deeply to parse") from None
     if isinstance(data, dict) and isinstance(data.get("value"), list):
         messages, label, context = data["value"], "value", str(data.get("@odata.context", ""))
         if data.get("@odata.nextLink"):

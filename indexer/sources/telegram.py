@@ -26,7 +26,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from indexer import errors
-from indexer.model import Address, Item, Problem, stable_id
+from indexer.model import Address, Item, Problem
 from indexer.sources.attachments import attachment_items
 from indexer.sources.base import SourceContext
 from indexer.sources.chat import conversation_key, message_item, normalise_phone, sender_address
@@ -227,7 +227,7 @@ class _Reader:
             body=body, event=event, participants=list(self.participants.get(self.chat["path"], {}).values()),
         )
         if reference in self.locators:
-            item.in_reply_to = stable_id(self.ctx.source_sha256, self.locators[reference])
+            item.in_reply_to = self.ctx.item_id(self.locators[reference])
         if message.get("id") is not None:
             self.locators[message["id"]] = locator
         return [item, *self._media(message, item)]
@@ -325,7 +325,7 @@ def _survey(path: Path, member: str, reader: _Reader) -> None:
 
 def _items(path: Path, member: str, reader: _Reader, ctx: SourceContext) -> Iterator[Item | Problem]:
     """Second pass: the items and problems of every message."""
-    last, seq = "the start", 0
+    last, seq, found = "the start", 0, 0
     try:
         with result_stream(path, member) as stream:
             for kind, where, value in walk(stream):
@@ -333,7 +333,7 @@ def _items(path: Path, member: str, reader: _Reader, ctx: SourceContext) -> Iter
                     reader.start_chat(where, value)
                     seq = 0
                 elif kind == "message":
-                    last, seq = where, seq + 1
+                    last, seq, found = where, seq + 1, found + 1
                     try:
                         produced = reader.items(where, seq - 1, value)
                     except (TypeError, ValueError, AttributeError, KeyError) as exc:
@@ -344,3 +344,7 @@ def _items(path: Path, member: str, reader: _Reader, ctx: SourceContext) -> Iter
         first_line = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
         yield Problem(ctx.source_path, f"after {last}", errors.Corrupt.code,
                       f"result.json is malformed after {last} ({first_line}); the messages before it are indexed")
+        return
+    if not found:
+        yield Problem(ctx.source_path, "", errors.Corrupt.code,
+                      "result.json holds no messages (no `messages` array where a Telegram export has one)")

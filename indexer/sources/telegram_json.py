@@ -25,6 +25,7 @@ RESULT = "result.json"
 _MESSAGE_PREFIX = re.compile(r"^(?:(?:chats|left_chats)\.list\.item\.)?messages\.item$")
 _CHAT_OBJECTS = ("chats.list.item", "left_chats.list.item")
 JSONError = ijson.JSONError
+MAX_DEPTH = 200  # Telegram nests about six levels; far deeper is a hostile file
 
 
 def looks_like_telegram(head: bytes) -> bool:
@@ -82,6 +83,30 @@ def result_stream(path: Path, member: str) -> Iterator[IO[bytes]]:
             yield handle
 
 
+def _parse(stream: IO[bytes]) -> Iterator[tuple[str, str, Any]]:
+    """ijson's (prefix, event, value) stream, refusing JSON nested deeper than MAX_DEPTH.
+
+    Built on `basic_parse` because ijson's own `parse` keeps every level's prefix, so memory grows
+    with the square of the depth: 200,000 nested brackets take gigabytes before the first event.
+    """
+    path: list[str] = []
+    for event, value in ijson.basic_parse(stream, use_float=True):
+        if event == "map_key":
+            prefix = ".".join(path[:-1])
+            path[-1] = value
+        elif event in ("start_map", "start_array"):
+            prefix = ".".join(path)
+            if len(path) >= MAX_DEPTH:
+                raise JSONError(f"the JSON is nested more than {MAX_DEPTH} levels deep")
+            path.append("" if event == "start_map" else "item")
+        elif event in ("end_map", "end_array"):
+            path.pop()
+            prefix = ".".join(path)
+        else:
+            prefix = ".".join(path)
+        yield prefix, event, value
+
+
 def walk(stream: IO[bytes]) -> Iterator[tuple[str, str, Any]]:
     """Stream ("owner", "", info), ("chat", path, header) and ("message", locator, message) in file order.
 
@@ -90,7 +115,7 @@ def walk(stream: IO[bytes]) -> Iterator[tuple[str, str, Any]]:
     counters = {name: -1 for name in _CHAT_OBJECTS}
     chat_prefix, chat_path, header, index = "", "", {}, 0
     builder, target, kind, locator = None, ("", ""), "", ""
-    for prefix, event, value in ijson.parse(stream, use_float=True):
+    for prefix, event, value in _parse(stream):
         if builder is not None:
             builder.event(event, value)
             if (prefix, event) == target:

@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from indexer import errors
+from indexer.extract import MAX_TEXT_CHARS
 from indexer.model import Address, Item, Problem
 from indexer.sources.attachments import attachment_items
 from indexer.sources.base import SourceContext
@@ -33,6 +34,9 @@ from indexer.sources.members import Members, open_members, zip_names
 NAME = "whatsapp"
 CHANNEL = "whatsapp"
 MAX_TOTAL_BYTES = 2 * 1024**3  # all members of one export together
+MAX_LINE_CHARS = 1_000_000  # characters of one line read (see `_lines`)
+MAX_MESSAGE_CHARS = MAX_TEXT_CHARS  # continuation text kept for one message
+CUT_MARK = " [… cut: the line goes on past 1,000,000 characters]"
 
 # Direction and isolation marks WhatsApp scatters at line starts and around names and attachments.
 MARKS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
@@ -202,9 +206,16 @@ def _conversation_name(stem: str, container_stem: str | None) -> str:
 
 
 def _lines(handle: BinaryIO) -> Iterator[str]:
-    """Decoded lines; bytes that are not UTF-8 become U+FFFD (and `_survey` reports them)."""
+    """Decoded lines; bytes that are not UTF-8 become U+FFFD (and `_survey` reports them). A line longer
+    than MAX_LINE_CHARS is cut there and ends in CUT_MARK: no message is that long (WhatsApp stops at
+    65,536 characters), and a 100 MB line would otherwise be held, copied and matched whole."""
     with io.TextIOWrapper(handle, encoding="utf-8-sig", errors="replace", newline=None) as text:
-        yield from text
+        while line := text.readline(MAX_LINE_CHARS):
+            if len(line) == MAX_LINE_CHARS and not line.endswith("\n"):
+                while (rest := text.readline(MAX_LINE_CHARS)) and not rest.endswith("\n"):
+                    pass  # the rest of the overlong line is skipped, a block at a time
+                line += CUT_MARK + "\n"
+            yield line
 
 
 def _header(line: str) -> re.Match[str] | None:
@@ -224,6 +235,7 @@ class _Entry:
     first: str
     more: list[str] = field(default_factory=list)
     kind: str = "message"  # or "garbled" (a half-written timestamp), "orphan" (text before any message)
+    size: int = 0  # characters of continuation text seen, kept or not
 
 
 def _entries(lines: Iterable[str]) -> Iterator[_Entry]:
@@ -237,7 +249,9 @@ def _entries(lines: Iterable[str]) -> Iterator[_Entry]:
                 yield current
             current = _Entry(number, header, line[header.end():] if header else line, kind="message" if header else "garbled")
         elif current:
-            current.more.append(line)
+            if current.size <= MAX_MESSAGE_CHARS:
+                current.more.append(line)  # past the limit the pipeline cuts the body and reports it
+            current.size += len(line)
         elif line.translate(_NO_MARKS).strip():
             current = _Entry(number, None, line, kind="orphan")
     if current:
@@ -326,6 +340,7 @@ class _Survey:
     second_over_12: bool = False
     senders: dict[str, None] = field(default_factory=dict)
     undecodable: list[int] = field(default_factory=list)
+    cut: list[int] = field(default_factory=list)  # lines longer than MAX_LINE_CHARS
 
 
 def _survey(lines: Iterable[str]) -> _Survey:
@@ -334,6 +349,8 @@ def _survey(lines: Iterable[str]) -> _Survey:
     for number, line in enumerate(lines, start=1):
         if "\ufffd" in line:
             survey.undecodable.append(number)
+        if line.endswith(CUT_MARK + "\n"):
+            survey.cut.append(number)
         header = _header(line.rstrip("\r\n"))
         if not header:
             continue
@@ -355,6 +372,9 @@ def _chat_items(open_lines: Callable[[], Iterator[str]], ctx: SourceContext, tit
     if survey.undecodable:
         yield Problem(ctx.source_path, f"{prefix}line[{survey.undecodable[0]}]", errors.Corrupt.code,
                       f"{len(survey.undecodable)} line(s) have bytes that are not UTF-8; they read as U+FFFD")
+    for number in survey.cut:
+        yield Problem(ctx.source_path, f"{prefix}line[{number}]", errors.TooLarge.code,
+                      f"the line is longer than {MAX_LINE_CHARS} characters; only the first {MAX_LINE_CHARS} were read")
     # Any first field above 12 is a day; else any second field above 12 is; else assume the UK order.
     day_first = survey.first_over_12 or not survey.second_over_12
     participants = [sender_address(name, ctx.phone_region) for name in survey.senders]

@@ -231,3 +231,28 @@ def test_archive_limits_come_from_settings(services, settings, tmp_path):
     sevenzip = [(e["code"], e["locator"]) for e in report if e["source_path"].endswith("big.7z")]
     assert sevenzip == [("too_large", "large.txt")]
     assert len(_search(services, settings, "chervil", custodian)) == 1
+
+
+def test_member_with_an_empty_name_is_indexed_not_a_crash(services, settings, ingest_files, tmp_path):
+    from bench.hostile.archives import raw_zip, stored  # zipfile cannot write an empty member name
+
+    path = tmp_path / "empty-name.zip"
+    path.write_bytes(raw_zip([stored(b"readme.txt", b"a note about juniper\n"), stored(b"", b"nameless text about tamarisk\n")]))
+    custodian = _custodian()
+    summary, report = ingest_files([path], custodian=custodian)
+
+    assert [e for e in report if e["code"] == "reader_error"] == []
+    assert {locator for _, locator in _items(services, settings, custodian)} == {"", "readme.txt", "(unnamed member)"}
+    assert len(_search(services, settings, "tamarisk", custodian)) == 1
+
+
+def test_members_sharing_a_name_are_all_indexed(services, settings, ingest_files, tmp_path):
+    from bench.hostile.archives import raw_zip, stored
+
+    path = tmp_path / "twins.zip"
+    path.write_bytes(raw_zip([stored(b"a.txt", b"first copy about quince\n"), stored(b"a.txt", b"second copy about medlar\n")]))
+    custodian = _custodian()
+    ingest_files([path], custodian=custodian)
+
+    assert {locator for _, locator in _items(services, settings, custodian)} == {"", "a.txt", "a.txt (2)"}
+    assert len(_search(services, settings, "quince", custodian)) == 1 and len(_search(services, settings, "medlar", custodian)) == 1

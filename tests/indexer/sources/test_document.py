@@ -138,3 +138,40 @@ def test_empty_and_unidentifiable_files_are_reported(services, settings, ingest_
     assert by_file["blob.xyz"]["code"] == "no_text"  # still an item: its name is searchable
     assert [i["file_name"] for i in _items(services, settings, custodian)] == ["blob.xyz"]
     assert len(report) == 2
+
+
+def _pdf_bytes(text: str) -> bytes:
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    for _ in range(40):
+        pdf.cell(0, 8, text, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def test_cut_short_pdf_and_docx_are_indexed_and_reported_corrupt(services, settings, ingest_files, tmp_path):
+    pdf, word = _pdf_bytes("a report about cloudberry"), docx_bytes("a memo about lingonberry " * 200)
+    (tmp_path / "cut.pdf").write_bytes(pdf[:int(len(pdf) * 0.9)])
+    (tmp_path / "cut.docx").write_bytes(word[:int(len(word) * 0.9)])
+    (tmp_path / "whole.pdf").write_bytes(_pdf_bytes("a whole report about crowberry"))
+    custodian = _custodian()
+    summary, report = ingest_files([tmp_path / n for n in ("cut.pdf", "cut.docx", "whole.pdf")], custodian=custodian)
+
+    corrupt = {Path(e["source_path"]).name: e["reason"] for e in report if e["code"] == "corrupt"}
+    assert set(corrupt) == {"cut.pdf", "cut.docx"}
+    assert "truncated" in corrupt["cut.pdf"] and "truncated" in corrupt["cut.docx"]
+    by_name = {i["file_name"]: i for i in _items(services, settings, custodian) if i["locator"] == ""}
+    assert by_name["cut.pdf"]["extraction"] == "partial" and by_name["whole.pdf"]["extraction"] == "ok"
+
+
+def test_pdf_named_as_an_email_or_mailbox_is_read_as_a_pdf(services, settings, ingest_files, tmp_path):
+    for suffix in ("eml", "mbox", "pst"):
+        path = tmp_path / f"report.{suffix}"
+        path.write_bytes(_pdf_bytes(f"a report about bilberry{suffix}"))
+        assert choose(path, path.read_bytes()[:4096]) is document
+    custodian = _custodian()
+    summary, report = ingest_files(sorted(tmp_path.iterdir()), custodian=custodian)
+
+    assert report == []
+    for suffix in ("eml", "mbox", "pst"):
+        assert [h["file_name"] for h in _search(services, settings, f"bilberry{suffix}", custodian)] == [f"report.{suffix}"]

@@ -434,3 +434,55 @@ def test_an_unnamed_tnef_part_is_named_winmail_dat(services, settings, ingest_fi
     email, attachment = _docs(services, settings, custodian)
     assert attachment["file_name"] == "winmail.dat" and email["attachment_names"] == ["winmail.dat"]
 
+
+
+# --- hostile structure (see bench/hostile) ------------------------------------------------------
+
+def _read_eml(tmp_path: Path, source_context, data: bytes) -> tuple[list, list]:
+    from indexer.model import Item
+    from indexer.sources import eml
+
+    path = tmp_path / "hostile.eml"
+    path.write_bytes(data)
+    produced = list(eml.read(path, source_context(path, "MIME Unit")))
+    return [p for p in produced if isinstance(p, Item)], [p for p in produced if not isinstance(p, Item)]
+
+
+_HOSTILE_HEAD = b"From: a@example.org\r\nTo: b@example.org\r\nSubject: hostile\r\nMIME-Version: 1.0\r\n"
+
+
+@pytest.mark.parametrize("depth", [150, 3000])
+def test_multipart_nested_past_the_limit_is_reported_and_the_email_kept(tmp_path, source_context, depth):
+    opening = b"".join(b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (n, n) for n in range(depth))
+    closing = b"".join(b"\r\n--b%d--\r\n" % n for n in reversed(range(depth)))
+    data = _HOSTILE_HEAD + opening + b"Content-Type: text/plain\r\n\r\ninnermost\r\n" + closing
+    items, problems = _read_eml(tmp_path, source_context, data)
+    assert [(i.kind, i.subject) for i in items] == [("email", "hostile")]
+    assert items[0].extraction == "partial"
+    assert "corrupt" in {p.code for p in problems} and any("nested" in p.reason for p in problems)
+    assert "reader_error" not in {p.code for p in problems}
+
+
+def test_message_cut_before_its_closing_boundary_is_reported_as_truncated(tmp_path, source_context):
+    data = (_HOSTILE_HEAD + b'Content-Type: multipart/mixed; boundary="zz"\r\n\r\n--zz\r\nContent-Type: text/plain\r\n\r\n'
+            b"the first part, and then the file just stops")
+    items, problems = _read_eml(tmp_path, source_context, data)
+    assert "the first part" in items[0].body
+    assert [(p.code, "truncated" in p.reason) for p in problems] == [("corrupt", True)]
+
+
+def test_header_of_100000_addresses_is_read_whole(tmp_path, source_context):
+    cc = b", ".join(b"=?utf-8?q?User_=C3=A9_%d?= <user%d@example.org>" % (n, n) for n in range(100_000))
+    items, problems = _read_eml(tmp_path, source_context, _HOSTILE_HEAD + b"Cc: " + cc + b"\r\n\r\nbody\r\n")
+    assert len(items[0].cc) == 100_000
+    assert (items[0].cc[-1].name, items[0].cc[-1].address) == ("User é 99999", "user99999@example.org")
+    assert problems == []
+
+
+def test_lines_longer_than_the_limit_are_cut_before_parsing():
+    from indexer.sources.mime import cut_long_lines
+
+    data = b"Subject: x\r\n\r\n" + b"a" * 50 + b"\r\nshort\r\n"
+    assert cut_long_lines(data, 1000) == (data, 0)
+    cut, count = cut_long_lines(data, 20)
+    assert count == 1 and cut == b"Subject: x\r\n\r\n" + b"a" * 20 + b"\nshort\r\n"

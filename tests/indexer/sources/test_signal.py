@@ -217,3 +217,16 @@ def test_folder_ingests_as_one_unit_and_attachment_text_is_searchable(tmp_path, 
     parent = services.get(index=settings.items_alias, id=hit[0]["parent_id"])["_source"]
     assert parent["body"] == "Group hello" and parent["conversation_name"] == "Falcon Team"
     assert len(search('"second line"')) == 1
+
+
+def test_deeply_nested_and_out_of_range_lines_are_corrupt_and_the_rest_indexed(tmp_path, context):
+    path = tmp_path / "hostile.jsonl"
+    lines = [json.dumps(envelope(ALICE, T1, dataMessage=data(T1, "first message"))),
+             '{"a":' * 100_000 + "1" + "}" * 100_000,
+             json.dumps(envelope(BOB, 10**300, dataMessage=data(10**300, "from the far future"))),
+             json.dumps(envelope(BOB, T2, dataMessage=data(T2, "last message")))]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    items, problems = _read(path, context(path))
+    assert [i.body for i in items] == ["first message", "last message"]
+    assert [(p.locator, p.code) for p in problems] == [("line[2]", errors.Corrupt.code), ("line[3]", errors.Corrupt.code)]
+    assert "nested too deeply" in problems[0].reason

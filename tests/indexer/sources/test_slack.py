@@ -322,8 +322,8 @@ def test_unsafe_zip_members_and_zip_bombs_are_skipped_with_problems(tmp_path, co
     })
     items, problems = _read(path, context(path))
     codes = {p.locator: p.code for p in problems}
-    assert codes["../escape/2020-01-01.json"] == errors.Corrupt.code
-    assert codes["/etc/2020-01-01.json"] == errors.Corrupt.code
+    assert codes["../escape/2020-01-01.json"] == errors.UnsafePath.code
+    assert codes["/etc/2020-01-01.json"] == errors.UnsafePath.code
     assert codes["files/zeros.bin"] == errors.TooLarge.code
     assert any(i.body == "Not in any thread" for i in items)
     assert not (tmp_path / "escape").exists()
@@ -376,3 +376,21 @@ def test_unreadable_zip_raises_corrupt(tmp_path, context):
     path.write_bytes(b"PK\x03\x04 truncated")
     with pytest.raises(errors.Corrupt):
         list(slack.read(path, context(path)))
+
+
+def test_day_file_nested_too_deeply_is_corrupt_and_the_rest_indexed(tmp_path, context):
+    path = _write_zip(tmp_path / "deep.zip", extra={"general/2020-01-03.json": b"[" * 100_000 + b"]" * 100_000})
+    items, problems = _read(path, context(path))
+    deep = [p for p in problems if p.locator == "general/2020-01-03.json"]
+    assert [(p.code, "nested too deeply" in p.reason) for p in deep] == [(errors.Corrupt.code, True)]
+    assert any(i.body == "Not in any thread" for i in items)
+
+
+def test_member_with_an_empty_name_does_not_stop_the_export(tmp_path, context):
+    from bench.hostile.archives import raw_zip, stored  # zipfile cannot write an empty member name
+
+    members = [stored(name.encode(), data) for name, data in _export_members().items()]
+    path = tmp_path / "empty-name.zip"
+    path.write_bytes(raw_zip(members + [stored(b"", b"a member with no name")]))
+    items, problems = _read(path, context(path))
+    assert any(i.body == "Not in any thread" for i in items)

@@ -233,3 +233,11 @@ def test_a_different_root_element_is_corrupt(tmp_path, context):
     path.write_text('<?xml version="1.0"?>\n<!-- <smses> -->\n<calls count="0"></calls>\n')
     with pytest.raises(errors.Corrupt):
         list(sms.read(path, context(path)))
+
+
+def test_unknown_declared_encoding_is_corrupt_not_a_crash(tmp_path, context):
+    path = tmp_path / "sms.xml"
+    path.write_bytes(b"<?xml version='1.0' encoding='x-no-such-encoding' ?>\n<smses count=\"0\"></smses>\n")
+    items, problems = _read(path, context(path))
+    assert items == []
+    assert [(p.code, "unknown character encoding" in p.reason) for p in problems] == [(errors.Corrupt.code, True)]

@@ -231,3 +231,20 @@ def test_ingested_chat_is_searchable(tmp_path, ingest_files, services, settings)
     assert [h["from"]["name"] for h in search("velociraptorbean")] == ["Polly"]
     assert len(search('"Report Q1.docx"')) == 1
     assert len(search("", channel=["teams"])) == len(CHAT_MESSAGES) + 4
+
+
+def test_json_nested_too_deeply_is_corrupt_not_a_crash(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_bytes(b'{"@odata.context": "chats(\'1\')/messages", "messageType": "x", "value": [' + b"[" * 100_000
+                     + b"]" * 100_000 + b"]}")
+    with pytest.raises(errors.Corrupt, match="nested too deeply"):
+        _read(path)
+
+
+def test_lone_surrogate_escapes_are_indexed_written_out(tmp_path):
+    path = tmp_path / "surrogate.json"
+    message = _message(1, "10:00.000", body={"contentType": "text", "content": "before \ud800 after"})
+    path.write_text(json.dumps({"@odata.context": f"chats('{CHAT}')/messages", "value": [message]}), encoding="utf-8")
+    items, problems = _read(path)
+    assert [i.body for i in items] == ["before \\ud800 after"]
+    assert problems == []

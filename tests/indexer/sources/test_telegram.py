@@ -177,7 +177,7 @@ def test_single_chat_messages_senders_times_and_bodies(tmp_path, context):
     assert second.body == "See the plan at this page (https://example.org/plan) or https://example.org, call +44 7700 900123"
     assert (second.date, second.timezone) == ("2020-07-01T10:05:00Z", "+01:00")  # the exporter's offset, from date vs unixtime
     assert second.event == "edited"
-    assert second.in_reply_to == first.id == stable_id(first.source_sha256, "messages[0]")
+    assert second.in_reply_to == first.id == stable_id(first.source_sha256, "messages[0]", first.custody)
     assert (omitted.event, omitted.attachment_names, omitted.body) == ("media_omitted", ["holiday.mp4"], "")
     assert call.event == "call" and call.body == "Bob Custodian phone call (42 s, hangup)"
     assert call.sender.raw == "Bob Custodian" and call.sender.address == "user222"
@@ -297,7 +297,7 @@ def test_unsafe_zip_members_and_escaping_media_paths_are_reported_not_read(tmp_p
     items, problems = _read(path, context(path))
     assert [i.body for i in items] == ["escape attempt"] and not [i for i in items if i.kind == "attachment"]
     codes = {p.locator: p.code for p in problems}
-    assert codes["../secret.txt"] == errors.Corrupt.code and codes["/etc/passwd.txt"] == errors.Corrupt.code
+    assert codes["../secret.txt"] == errors.UnsafePath.code and codes["/etc/passwd.txt"] == errors.UnsafePath.code
     assert codes["messages[0]/attachment[1]"] == errors.Unsupported.code
     assert not (tmp_path.parent / "secret.txt").exists()
 
@@ -326,3 +326,23 @@ def test_zipped_result_json_that_inflates_like_a_bomb_is_refused(tmp_path, conte
     assert choose(path, path.read_bytes()[:4096]) is telegram
     with pytest.raises(errors.TooLarge):
         list(telegram.read(path, context(path)))
+
+
+def test_json_nested_too_deeply_is_corrupt_without_quadratic_memory(tmp_path, context):
+    path = tmp_path / "result.json"
+    message = {"id": 1, "type": "message", "date": "2020-01-01T00:00:00", "date_unixtime": "1577836800",
+               "from": "A", "from_id": "user1", "text": "before the bomb"}
+    head = json.dumps({"name": "X", "type": "personal_chat", "id": 1, "messages": [message]})[:-2]
+    # 200,000 levels: ijson's own prefix tracking would need gigabytes before the first event.
+    path.write_text(head + ', {"text": ' + "[" * 200_000 + "]" * 200_000 + "}]}", encoding="utf-8")
+    items, problems = _read(path, context(path))
+    assert [i.body for i in items] == ["before the bomb"]
+    assert [(p.locator, p.code) for p in problems] == [("after messages[0]", errors.Corrupt.code)]
+    assert "nested more than" in problems[0].reason
+
+
+def test_export_without_a_messages_array_is_reported_not_dropped(tmp_path, context):
+    path = _write_json(tmp_path / "result.json", {"name": "X", "type": "personal_chat", "id": 1, "messages": {"a": 1}})
+    items, problems = _read(path, context(path))
+    assert items == []
+    assert [(p.code, "holds no messages" in p.reason) for p in problems] == [(errors.Corrupt.code, True)]

@@ -389,7 +389,7 @@ def test_unsafe_member_names_are_skipped_and_never_written(tmp_path, read_export
     assert all(i.kind == "message" for i in items)
     unsafe = [p for p in problems if "unsafe member name" in p.reason]
     assert sorted(p.locator for p in unsafe) == ["../../evil.txt", "/abs/evil2.txt", "media/../../evil3.txt"]
-    assert {p.code for p in unsafe} == {"corrupt"}
+    assert {p.code for p in unsafe} == {"unsafe_path"}
     refused = [p for p in problems if p.locator == "_chat.txt/line[1]/attachment[1]"]
     assert [p.code for p in refused] == ["corrupt"] and "refused" in refused[0].reason
     assert not list(tmp_path.parent.glob("evil*")) and not Path("/abs").exists()
@@ -441,3 +441,13 @@ def test_zip_without_a_chat_text_is_not_whatsapp(tmp_path, read_export):
     named = _write_zip(tmp_path / "WhatsApp Chat - Empty.zip", {"IMG-1.jpg": b"\xff\xd8\xff"})
     with pytest.raises(errors.Corrupt, match="no WhatsApp chat text"):
         read_export(named)
+
+
+def test_overlong_line_is_cut_and_reported_and_the_next_messages_read(tmp_path, read_export):
+    path = tmp_path / "WhatsApp Chat with Long.txt"
+    path.write_text("[06/01/2020, 10:00:00] Alice: " + "blah " * 600_000 + "\n"
+                    "[06/01/2020, 10:01:00] Bob: after the long one\n", encoding="utf-8")
+    items, problems, _ = read_export(path)
+    assert [i.body for i in items][1] == "after the long one"
+    assert len(items[0].body) < whatsapp.MAX_LINE_CHARS + 100 and items[0].body.endswith(whatsapp.CUT_MARK)
+    assert [(p.locator, p.code) for p in problems] == [("line[1]", "too_large")]
