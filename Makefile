@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install system-packages bench demo test services-up services-down services-status clean
+.PHONY: install system-packages bench fuzz demo test services-up services-down services-status clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ demo: install system-packages
 
 test: services-up
 	$(BIN)/python -m pytest
+
+# API fuzzing: schemathesis against the OpenAPI spec with many examples a route; no 5xx allowed.
+fuzz: services-up $(STAMP)
+	LANTERN_FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(BIN)/python -m pytest -q tests/search_api/test_fuzz.py
 
 # Benchmarks: BENCH_SIZE items (default 10000); JSON and a PNG chart in bench/results/.
 bench: services-up

@@ -8,6 +8,7 @@ writes them, and writes problems to the exception report.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -16,9 +17,43 @@ Record = Literal["official", "private"]
 Extraction = Literal["ok", "partial", "ocr", "failed"]
 
 
-def stable_id(source_sha256: str, locator: str) -> str:
-    """Item id: a hash of the source file's digest and the locator inside it, so re-ingest is idempotent."""
-    return hashlib.sha256(f"{source_sha256}\x00{locator}".encode()).hexdigest()[:40]
+# Lone UTF-16 surrogates: undecodable bytes in file names (os.fsdecode's surrogateescape) and
+# "\ud800"-style escapes in hostile JSON. No UTF-8 writer (the report, OpenSearch) accepts them.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(value: str) -> str:
+    """`value` with every lone surrogate written out visibly: an undecodable file-name byte as `\\xff`
+    (as `os.fsencode(path).decode("utf-8", "backslashreplace")` writes it), any other as `\\ud800`."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return _LONE_SURROGATE.sub(_escaped, value)
+    return value
+
+
+def _escaped(match: re.Match) -> str:
+    code = ord(match[0])
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+
+def valid_doc(value: Any) -> Any:
+    """A JSON-ready value with `valid_text` applied to every string in it, keys included."""
+    if isinstance(value, str):
+        return valid_text(value)
+    if isinstance(value, dict):
+        return {valid_text(k) if isinstance(k, str) else k: valid_doc(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [valid_doc(v) for v in value]
+    return value
+
+
+def stable_id(source_sha256: str, locator: str, custody: "Custody | None" = None) -> str:
+    """Item id: a hash of the source file's digest, the locator inside it and who holds it (custodian,
+    account, record). Re-ingesting the same file for the same custodian gives the same ids; the same
+    file held by two custodians gives two items, because custody is evidence (they share a dup_group)."""
+    held_by = f"{custody.custodian}\x00{custody.account or ''}\x00{custody.record}" if custody else ""
+    return hashlib.sha256(f"{source_sha256}\x00{locator}\x00{held_by}".encode()).hexdigest()[:40]
 
 
 @dataclass(slots=True)
@@ -117,6 +152,11 @@ class Item:
     people: list[str] = field(default_factory=list)  # person keys of every address on the item
     minhash: str | None = None  # near-duplicate signature (base64), see indexer.enrich.near_dups
     enrichment: dict[str, Any] | None = None  # {"status": ok|capped|failed, "ner": bool}
+    # Record-keeping gaps, private items only (post-ingest pass indexer.enrich.counterparts):
+    official_copy: str | None = None  # exact | forwarded | near | quoted | note | none
+    official_copy_links: list[dict[str, Any]] = field(default_factory=list)  # [{id, how, score, why}]
+    business_score: float | None = None  # indexer.enrich.business
+    business_signals: list[str] = field(default_factory=list)  # the signals that fired, e.g. "term:ventilator"
     extraction: Extraction = "ok"
     problems: list[str] = field(default_factory=list)
 
@@ -171,10 +211,14 @@ class Item:
             "people": self.people,
             "minhash": self.minhash,
             "enrichment": self.enrichment,
+            "official_copy": self.official_copy,
+            "official_copy_links": self.official_copy_links,
+            "business_score": self.business_score,
+            "business_signals": self.business_signals,
             "extraction": self.extraction,
             "problems": self.problems,
         }
-        return {k: v for k, v in doc.items() if v is not None and v != []}
+        return valid_doc({k: v for k, v in doc.items() if v is not None and v != []})
 
 
 @dataclass(slots=True)
@@ -194,4 +238,4 @@ class Problem:
         doc = {"source_path": self.source_path, "locator": self.locator, "code": self.code, "reason": self.reason}
         if self.item_id:
             doc["item_id"] = self.item_id
-        return doc
+        return valid_doc(doc)

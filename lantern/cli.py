@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import sys
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
@@ -85,11 +85,18 @@ def ingest(
     account: Optional[str] = typer.Option(None, help="the address or phone the material was collected from"),
     record: Optional[str] = typer.Option(None, help="official or private (default: official if the account's domain is in LANTERN_OFFICIAL_DOMAINS, else private)"),
     collection: Optional[str] = typer.Option(None, help="name of this ingest batch (default: today's date)"),
-    report: Optional[Path] = typer.Option(None, help="exception report path (JSON Lines); default under LANTERN_HOME/reports"),
+    report: Optional[Path] = typer.Option(None, help="exception report path (JSON Lines); default: the interrupted run's when resuming, else a new file under LANTERN_HOME/reports"),
     timezone: Optional[str] = typer.Option(None, help="IANA zone of the device for chat exports without offsets (default LANTERN_DEFAULT_TIMEZONE, Europe/London)"),
+    restart: bool = typer.Option(False, "--restart", help="ignore an interrupted run of this command and read every file again"),
 ) -> None:
-    """Index email archives. Safe to re-run: items have stable ids, so nothing is duplicated."""
-    from indexer.extract import TikaExtractor
+    """Index email archives and chat exports. Safe to re-run: items have stable ids, so nothing is duplicated.
+
+    If a run is interrupted (crash, kill, a service down too long), running the same command
+    again resumes it: files already finished are skipped, the rest are read again, and the
+    exception report is not duplicated. Once a run has completed, the same command reads
+    everything again (picking up changed files and removing the items of their old versions).
+    """
+    from indexer.journal import JournalBusy
     from indexer.pipeline import custody_for, run_ingest
 
     settings = get_settings()
@@ -97,16 +104,15 @@ def ingest(
         custody = custody_for(settings, custodian, account, record, collection)
     except ValueError as exc:
         _fail(str(exc))
-    if report is None:
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        report = settings.reports_dir / f"exceptions-{stamp}.jsonl"
     columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, disable=not sys.stderr.isatty(), transient=True) as bar:
         try:
-            summary = run_ingest(settings, paths, custody, report, progress=_Bar(bar), timezone=timezone)
-        except local.ServiceError as exc:
+            summary = run_ingest(settings, paths, custody, report, progress=_Bar(bar), timezone=timezone, restart=restart)
+        except (local.ServiceError, JournalBusy) as exc:
             _fail(str(exc))
     out = Console()
+    if summary.resumed_files:
+        out.print(f"resumed an interrupted run: {summary.resumed_files} files were already done")
     out.print(f"files: {summary.files}   items: {summary.items}   problems: {summary.problems}   ({summary.seconds:.1f}s)")
     for kind, count in sorted(summary.items_by_kind.items()):
         out.print(f"  {kind}: {count}")
@@ -114,7 +120,12 @@ def ingest(
         out.print(f"  problem {code}: {count}")
     if summary.stage_seconds:
         out.print("time by stage: " + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in summary.stage_seconds.items()))
+    if summary.stale_items_deleted:
+        out.print(f"items of earlier versions of changed files removed: {summary.stale_items_deleted}")
     out.print(f"exception report: {summary.report_path}")
+    if summary.incomplete_files:
+        _fail(f"{len(summary.incomplete_files)} files could not be read because a service did not answer; "
+              "run the same command again to read them")
 
 
 @app.command()
@@ -142,10 +153,15 @@ def search(
         _fail("; ".join(e["msg"] for e in exc.errors()))
     from search_api.query import QuerySyntaxError
 
+    from lantern.cli_admin import record
+
+    client = opensearch_client(settings)
     try:
-        result = run_search(opensearch_client(settings), settings.items_alias, request)
+        result = run_search(client, settings.items_alias, request)
     except QuerySyntaxError as exc:
         _fail(f"{exc.detail} at character {exc.position + 1}: {exc.hint}")
+    record(client, settings, "search", query=query, total=result["total"],
+           details={"filters": request.model_dump(mode="json", exclude={"q", "size", "offset", "cursor", "expand"}, exclude_defaults=True)})
     if as_json:
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
         return
@@ -171,7 +187,7 @@ def _is_loopback(host: str) -> bool:
 
 @app.command()
 def serve(
-    host: str = typer.Option("127.0.0.1", help="address to bind; loopback only until authentication is configured"),
+    host: str = typer.Option("127.0.0.1", help="address to bind; beyond loopback only with LANTERN_AUTH=on and an admin user"),
     port: int = typer.Option(8000, help="port to listen on"),
 ) -> None:
     """Serve the search API and the web UI (http://HOST:PORT/, API docs at /docs)."""
@@ -181,17 +197,21 @@ def serve(
     from services.clients import opensearch_client
     from services.index import ensure_items_index
 
-    if not _is_loopback(host):
-        _fail(
-            f"refusing to serve on {host}: Lantern holds personal data and authentication is not configured. "
-            "Serve on 127.0.0.1 (the default) and reach it through an authenticating reverse proxy or SSH tunnel."
-        )
+    from lantern.cli_admin import serving_refusal
+
     settings = get_settings()
+    client = opensearch_client(settings)
+    if not _is_loopback(host) and not settings.auth:
+        _fail(serving_refusal(settings, client, host))  # before touching OpenSearch: no auth, no question
     try:
-        ensure_items_index(opensearch_client(settings), settings)
+        ensure_items_index(client, settings)
+        refusal = None if _is_loopback(host) else serving_refusal(settings, client, host)
     except Exception as exc:  # noqa: BLE001 - any failure here means OpenSearch is not usable
         _fail(f"OpenSearch at {settings.effective_opensearch_url} is not usable ({exc.__class__.__name__}); run `lantern services up`")
-    console.print(f"Lantern UI at http://{host}:{port}/  (authentication off: loopback only)")
+    if refusal:
+        _fail(refusal)
+    mode = "authentication on" if settings.auth else "authentication off: loopback only"
+    console.print(f"Lantern UI at http://{host}:{port}/  ({mode})")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
@@ -231,7 +251,7 @@ def demo(
 def enrich(
     report: Optional[Path] = typer.Option(None, help="exception report path (JSON Lines); default under LANTERN_HOME/reports"),
 ) -> None:
-    """Re-run enrichment (entities, personal data, people, near-duplicates) over the existing index; no re-ingest."""
+    """Re-run enrichment (entities, personal data, people, near-duplicates, official counterparts) over the existing index; no re-ingest."""
     from indexer.enrich.entities import ModelUnavailable
     from indexer.enrich.stage import run_enrich
 
@@ -244,6 +264,11 @@ def enrich(
         _fail(str(exc))
     Console().print(f"items enriched: {updated}   enrichment failures: {failures}   (NER {'on' if settings.ner else 'off'})")
     Console().print(f"exception report: {report}")
+    from indexer.enrich.counterparts import run_counterparts  # official copies of private items (record-gap report)
+
+    stats = run_counterparts(settings)
+    Console().print(f"private items matched to the official record: {stats.items}   updated: {stats.written}   "
+                    f"({stats.items_per_second:.0f} items/s)   by official_copy: {dict(stats.by_copy)}")
 
 
 people_app = typer.Typer(help="The people registry: one person across email addresses, phone numbers and chat names.", no_args_is_help=True)
@@ -271,6 +296,12 @@ from lantern.cli_reports import export_app, report_app  # noqa: E402 - their own
 
 app.add_typer(report_app, name="report")
 app.add_typer(export_app, name="export")
+
+from lantern.cli_admin import audit as audit_command, keys_app, users_app  # noqa: E402 - their own module, registered here
+
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
+app.command("audit")(audit_command)
 
 
 def main() -> None:  # pragma: no cover - entry point

@@ -130,6 +130,13 @@ MAPPING: dict[str, Any] = {
         "enrichment": {"properties": {"status": _KEYWORD, "ner": {"type": "boolean"}}},
         "extraction": _KEYWORD,
         "problems": {"type": "text", "analyzer": "lantern_exact"},
+        # Record-keeping gaps (indexer/enrich/counterparts.py), on private items only: the strongest
+        # official counterpart found (exact, forwarded, near, quoted, note or none) and every link.
+        "official_copy": _KEYWORD,
+        "official_copy_links": {"properties": {"id": _KEYWORD, "how": _KEYWORD, "score": {"type": "float"},
+                                               "why": {"type": "keyword", "index": False, "doc_values": False}}},
+        "business_score": {"type": "float"},
+        "business_signals": _KEYWORD,
     },
 }
 

@@ -71,6 +71,22 @@ def test_reingesting_the_same_mbox_changes_nothing(services, settings, sample, t
     assert ids_after == ids_before
 
 
+def test_the_same_file_held_by_two_custodians_is_two_items_in_one_dup_group(services, settings, tmp_path):
+    path = _email_with_docx(tmp_path / "shared-briefing.eml", "Briefing on the quillmarsh supplier.", _docx_bytes("quillmarsh annex"))
+    for custodian, record in (("Carol Official", "official"), ("Carol Private", "private")):
+        run_ingest(settings, [path], custody_for(settings, custodian, None, record, "dup-custody"), tmp_path / f"{record}.jsonl")
+    emails = _search(services, settings, "quillmarsh", kind=["email"])
+    assert emails["total"] == 2  # custody is evidence: one item per holder, not one overwritten by the other
+    assert {h["custodian"] for h in emails["hits"]} == {"Carol Official", "Carol Private"}
+    assert len({h["id"] for h in emails["hits"]}) == 2
+    assert len({h["dup_group"] for h in emails["hits"]}) == 1
+    attachments = _search(services, settings, "quillmarsh", kind=["attachment"])
+    assert attachments["total"] == 2 and {h["record"] for h in attachments["hits"]} == {"official", "private"}
+    # Re-ingesting for one of them still changes nothing.
+    run_ingest(settings, [path], custody_for(settings, "Carol Private", None, "private", "dup-custody"), tmp_path / "again.jsonl")
+    assert _search(services, settings, "quillmarsh")["total"] == 4
+
+
 def _docx_bytes(text: str) -> bytes:
     document = docx.Document()
     document.add_paragraph(text)

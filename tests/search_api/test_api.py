@@ -118,6 +118,29 @@ def test_ui_is_served_with_a_strict_content_security_policy(api):
     assert api.get("/static/app.js").status_code == 200
 
 
+def test_api_responses_carry_the_security_headers_too(api):
+    response = api.get("/api/v1/search", params={"q": "vaccine"})
+    assert response.status_code == 200
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["cache-control"] == "no-store"  # personal data: never kept in a browser cache
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_request_bodies_over_the_limit_are_refused_with_413(api, settings):
+    too_big = b"x" * (settings.max_request_bytes + 1)
+    declared = api.post("/api/v1/reports/terms", content=too_big, headers={"content-type": "application/json"})
+    assert declared.status_code == 413
+    assert "larger than" in declared.json()["detail"]
+
+    def streamed():  # no Content-Length: counted as it arrives
+        for _ in range(settings.max_request_bytes // 65536 + 2):
+            yield b"y" * 65536
+
+    assert api.post("/api/v1/reports/terms", content=streamed(), headers={"content-type": "application/json"}).status_code == 413
+    small = api.post("/api/v1/reports/terms", json={"queries": ["vaccine"]})
+    assert small.status_code == 200
+
+
 def test_cli_search_json_prints_the_api_response_body(api, settings):
     from_api = api.get("/api/v1/search", params={"q": "vaccine", "custodian": "Alice Hart"}).json()
     env = {**os.environ, "LANTERN_INDEX_PREFIX": settings.index_prefix}

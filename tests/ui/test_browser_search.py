@@ -71,3 +71,50 @@ def test_a_malformed_query_shows_where_and_how_to_fix_it(page, base_url, sample)
     page.keyboard.press("Enter")
     expect(banner).to_be_hidden()
     expect(page.get_by_test_id("result").first).to_be_visible()
+
+
+def test_month_chart_shows_the_results_per_month_and_a_bar_narrows_the_dates(page, base_url, sample):  # noqa: F811
+    months = {b["value"]: b["count"] for b in page.request.get(base_url + "/api/v1/search?q=vaccine&size=0").json()["facets"]["month"]}
+    assert len(months) > 1  # the sample spans several months, so a bar can narrow the search
+    page.goto(base_url + "/#q=vaccine")
+    bars = page.get_by_test_id("month-bar")
+    expect(bars).to_have_count(len(months))
+    busiest = max(months, key=months.get)
+    bar = page.locator(f"[data-testid=month-bar][data-month='{busiest}']")
+    expect(bar).to_have_attribute("aria-label", re.compile(rf"^{busiest}: {months[busiest]} items?$"))
+    bar.focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"date_from={busiest}-01"))
+    expect(page.get_by_test_id("total")).to_have_text(f"{months[busiest]} item" + ("" if months[busiest] == 1 else "s"))
+    expect(page.get_by_test_id("date-from")).to_have_value(f"{busiest}-01")
+
+
+def test_term_report_counts_each_line_with_the_current_filters_and_downloads_csv(page, base_url, sample):  # noqa: F811
+    queries = ["vaccine", "contract", "zanzibarquill"]
+    expected = page.request.post(base_url + "/api/v1/reports/terms", data={"queries": queries, "filters": {"record": ["private"]}}).json()
+    page.goto(base_url + "/#record=private")
+    page.get_by_test_id("term-report-toggle").click()
+    page.get_by_test_id("term-queries").fill("\n".join(queries) + "\n\n")
+    page.get_by_test_id("term-run").click()
+    rows = page.get_by_test_id("term-table").locator("tbody tr")
+    expect(rows).to_have_count(len(queries) + 1)  # one per query and the "any of the above" total
+    for number, row in enumerate(expected["queries"]):
+        cells = rows.nth(number).locator("td")
+        expect(cells.nth(0)).to_have_text(row["query"])
+        expect(cells.nth(1)).to_have_text(str(row["hits"]))
+        expect(cells.nth(2)).to_have_text(str(row["unique_hits"]))
+        expect(cells.nth(3)).to_have_text(str(row["hits_with_families"]))
+    expect(rows.last.locator("td").nth(1)).to_have_text(str(expected["total"]["hits"]))
+    with page.expect_download() as download:
+        page.get_by_test_id("term-csv").click()
+    assert download.value.suggested_filename == "search-term-report.csv"
+    text = open(download.value.path(), encoding="utf-8-sig").read()
+    assert [r["query"] for r in csv.DictReader(io.StringIO(text))][:3] == queries
+
+
+def test_term_report_names_a_malformed_line(page, base_url, sample):  # noqa: F811
+    page.goto(base_url + "/")
+    page.get_by_test_id("term-report-toggle").click()
+    page.get_by_test_id("term-queries").fill("vaccine\ncontract AND")
+    page.get_by_test_id("term-run").click()
+    expect(page.get_by_test_id("term-status")).to_contain_text("query 2")

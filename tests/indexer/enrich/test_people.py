@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from indexer import store
 from indexer.enrich.people import AliasFileError, PeopleRegistry, identity, import_alias_file, person_key, read_alias_file
 from indexer.enrich.stage import EnrichOptions, Enricher
-from indexer.model import Address, Custody
+from indexer.model import Custody
 from indexer.sources.base import Limits, SourceContext
 from indexer.sources.chat import conversation_key, message_item, sender_address
 from search_api.app import create_app
