@@ -19,3 +19,13 @@ def corpus(services, settings):
 def app_client(settings, services):
     with TestClient(create_app(settings)) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def secured(settings, services):
+    """Settings with auth on and no account caching (so a revoked key fails on its next use), over
+    the auth corpus (tests/search_api/auth_corpus.py)."""
+    from auth_corpus import write_auth_corpus
+
+    write_auth_corpus(services, settings)
+    return settings.model_copy(update={"auth": True, "auth_cache_seconds": 0.0})

@@ -11,19 +11,13 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
-from auth_corpus import ALPHA, write_auth_corpus
+from auth_corpus import ALPHA
 from search_api import accounts
 from search_api.app import create_app
 from search_api.audit import read_audit
 from search_api.scope import Restrictions
 
 PASSWORD = "a long enough password"
-
-
-@pytest.fixture(scope="module")
-def secured(settings, services):
-    write_auth_corpus(services, settings)
-    return settings.model_copy(update={"auth": True, "auth_cache_seconds": 0.0})
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import zipfile
 import pytest
 from fastapi.testclient import TestClient
 
-from auth_corpus import ALPHA, ALPHA_IDS, BETA, C2_IDS, OFFICIAL_IDS, ZED, write_auth_corpus
+from auth_corpus import ALPHA, ALPHA_IDS, BETA, C2_IDS, OFFICIAL_IDS, ZED
 from search_api import accounts
 from search_api.app import create_app
 from search_api.scope import Restrictions
@@ -49,13 +49,6 @@ ROUTES = [  # (method, path, request arguments, permission)
     ("DELETE", "/api/v1/keys/0000000000000000", {}, "keys"),
 ]
 ROUTE_IDS = [f"{method} {path.split('/api/v1/')[1].split('/')[0]} {i}" for i, (method, path, _, _) in enumerate(ROUTES)]
-
-
-@pytest.fixture(scope="module")
-def secured(settings, services):
-    """Settings with auth on and no account caching (so a revoked key fails on its next use)."""
-    write_auth_corpus(services, settings)
-    return settings.model_copy(update={"auth": True, "auth_cache_seconds": 0.0})
 
 
 @pytest.fixture(scope="module")

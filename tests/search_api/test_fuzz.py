@@ -13,17 +13,12 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
-from search_api.app import create_app
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ui"))
-from test_browser import _free_port  # noqa: E402
+from serving import serve_app
 
 EXAMPLES = os.environ.get("LANTERN_FUZZ_EXAMPLES", "10")
 
@@ -41,15 +36,7 @@ def api_url(sample, settings, tmp_path_factory):
     folder = tmp_path_factory.mktemp("fuzz")
     (folder / "WhatsApp Chat with Priya.txt").write_text(CHAT, encoding="utf-8")
     run_ingest(settings, [folder], custody_for(settings, "Fuzz Custodian", None, "private", "fuzz"), folder / "report.jsonl")
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    yield from serve_app(settings)
 
 
 def _known_ids(api_url: str) -> dict[str, str]:

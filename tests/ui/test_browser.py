@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import expect, sync_playwright
 
-from search_api.app import create_app
+from serving import serve_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 HOSTILE_SUBJECT = '<img src=x onerror="window.__pwned=1"> Hostile <b>subject</b> wolframite'
 HOSTILE_BODY = '<script>window.__pwned=2</script> body with wolframite & <a href="javascript:alert(1)">link</a>'
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -40,17 +30,7 @@ def base_url(sample, settings, services, tmp_path_factory):
     hostile.write_bytes(message.as_bytes())
     run_ingest(settings, [hostile], custody_for(settings, "Mallory Test", None, "private", "ui"), hostile.parent / "r.jsonl")
 
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    yield from serve_app(settings)
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +54,7 @@ def page(browser):
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("dialog", lambda dialog: errors.append(f"dialog opened: {dialog.message}"))
+    page.on("console", lambda message: errors.append(message.text) if "Content Security Policy" in message.text else None)
     yield page
     context.close()
     assert errors == [], errors

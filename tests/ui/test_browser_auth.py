@@ -2,50 +2,30 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 import uuid
-from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from search_api import accounts
-from search_api.app import create_app
 from search_api.scope import Restrictions
 from services.index import ensure_items_index
+from serving import serve_app
+from test_browser import browser, page  # noqa: F401 - the shared browser and page (CSP errors fail a test)
 
-CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "a long enough password"
-
-
-def _serve(settings):
-    """Run the app on a free loopback port in a thread; yield its base URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started and thread.is_alive():
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
 def secured_url(settings, services):
     ensure_items_index(services, settings)
-    yield from _serve(settings.model_copy(update={"auth": True, "auth_cache_seconds": 0.0}))
+    yield from serve_app(settings.model_copy(update={"auth": True, "auth_cache_seconds": 0.0}))
 
 
 @pytest.fixture(scope="module")
 def open_url(settings, services):
     ensure_items_index(services, settings)
-    yield from _serve(settings)
+    yield from serve_app(settings)
 
 
 @pytest.fixture(scope="module")
@@ -53,28 +33,6 @@ def user(settings, services) -> str:
     name = f"ui-{uuid.uuid4().hex[:6]}"
     accounts.add_user(services, settings, name, PASSWORD, ["reviewer"], Restrictions(custodians=("Nobody Here",)))
     return name
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail("Debian chromium is missing: run scripts/install-system-packages.sh")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context()
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda message: errors.append(message.text) if "Content Security Policy" in message.text else None)
-    yield page
-    context.close()
-    assert errors == [], errors
 
 
 def test_login_form_then_search_then_logout(page, secured_url, user):
