@@ -93,13 +93,17 @@ def test_hostile_corpus_is_reported_without_crashes_in_bounded_memory(services, 
     assert len(cases) >= 200
     report = tmp_path / "exceptions.jsonl"
     custodian = f"Hostile {uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "LANTERN_INDEX_PREFIX": settings.index_prefix}
-
-    run = ingest_in_child([corpus], custodian, report, env)
+    # An index of its own: the corpus makes ~140,000 items that no other test should search or export.
+    prefix = f"{settings.index_prefix}hostile-"
+    env = {**os.environ, "LANTERN_INDEX_PREFIX": prefix}
+    try:
+        run = ingest_in_child([corpus], custodian, report, env)
+        indexed = indexed_paths(services, f"{prefix}items", custodian) if run.returncode == 0 else {}
+    finally:
+        services.indices.delete(index=f"{prefix}*", ignore_unavailable=True, expand_wildcards="all")
 
     assert run.returncode == 0, f"lantern ingest exited {run.returncode}:\n{run.stderr[-3000:]}"
     entries = read_report(report)
-    indexed = indexed_paths(services, settings.items_alias, custodian)
     problems = Counter(entry["code"] for entry in entries)
     print(f"\nhostile corpus: {len(cases)} files, {sum(indexed.values())} items indexed, {len(entries)} problems "
           f"{dict(sorted(problems.items()))}, crashes 0, peak RSS {run.peak_rss_bytes / 2**20:.0f} MiB, "

@@ -29,13 +29,18 @@ CHAT = """12/03/2020, 09:15 - Matt: Can we talk about the ventilator contract?
 
 
 @pytest.fixture(scope="module")
-def api_url(sample, settings, tmp_path_factory):
-    """The app on a loopback port over the sample archive plus one WhatsApp chat (for a conversation id)."""
+def api_url(services, settings, tmp_path_factory):
+    """The app on a loopback port over an index of its own: the sample archive plus one WhatsApp chat
+    (for a conversation id). Not the session's index, which other tests fill with bulk."""
     from indexer.pipeline import custody_for, run_ingest
+    from lantern.demo import ingest_sample
 
+    settings = settings.model_copy(update={"index_prefix": f"{settings.index_prefix}fuzz-"})
     folder = tmp_path_factory.mktemp("fuzz")
-    (folder / "WhatsApp Chat with Priya.txt").write_text(CHAT, encoding="utf-8")
-    run_ingest(settings, [folder], custody_for(settings, "Fuzz Custodian", None, "private", "fuzz"), folder / "report.jsonl")
+    ingest_sample(settings, folder / "archive", folder / "sample-report.jsonl")
+    (folder / "chat").mkdir()
+    (folder / "chat" / "WhatsApp Chat with Priya.txt").write_text(CHAT, encoding="utf-8")
+    run_ingest(settings, [folder / "chat"], custody_for(settings, "Fuzz Custodian", None, "private", "fuzz"), folder / "report.jsonl")
     yield from serve_app(settings)
 
 
