@@ -65,13 +65,20 @@ def _accounts_table(rows: list[accounts.Account], with_id: bool) -> None:
     Console(highlight=False).print(table)
 
 
+# The options that say what a user or key may do and see, shared by `users add` and `keys create`.
+_ROLES = typer.Option(..., "--role", help=ROLE_HELP)
+_CUSTODIANS = typer.Option([], "--custodian", help="see only these custodians' items (repeatable)")
+_COLLECTIONS = typer.Option([], "--collection", help="see only these collections (repeatable)")
+_OFFICIAL_ONLY = typer.Option(False, "--official-only", help="see only the official record")
+
+
 @users_app.command("add")
 def users_add(
     name: str = typer.Argument(..., help="login name"),
-    role: list[str] = typer.Option(..., "--role", help=ROLE_HELP),
-    custodian: list[str] = typer.Option([], "--custodian", help="see only these custodians' items (repeatable)"),
-    collection: list[str] = typer.Option([], "--collection", help="see only these collections (repeatable)"),
-    official_only: bool = typer.Option(False, "--official-only", help="see only the official record"),
+    role: list[str] = _ROLES,
+    custodian: list[str] = _CUSTODIANS,
+    collection: list[str] = _COLLECTIONS,
+    official_only: bool = _OFFICIAL_ONLY,
     password_stdin: bool = typer.Option(False, "--password-stdin", help="read the password from the first line of stdin"),
 ) -> None:
     """Create a user (asks for the password twice unless --password-stdin)."""
@@ -110,10 +117,10 @@ def users_disable(name: str = typer.Argument(..., help="login name")) -> None:
 @keys_app.command("create")
 def keys_create(
     name: str = typer.Argument(..., help="what the key is for, e.g. case-system"),
-    role: list[str] = typer.Option(..., "--role", help=ROLE_HELP),
-    custodian: list[str] = typer.Option([], "--custodian", help="see only these custodians' items (repeatable)"),
-    collection: list[str] = typer.Option([], "--collection", help="see only these collections (repeatable)"),
-    official_only: bool = typer.Option(False, "--official-only", help="see only the official record"),
+    role: list[str] = _ROLES,
+    custodian: list[str] = _CUSTODIANS,
+    collection: list[str] = _COLLECTIONS,
+    official_only: bool = _OFFICIAL_ONLY,
 ) -> None:
     """Make an API key and print its token on stdout: this is the only time it is shown."""
     settings, client = _client()
