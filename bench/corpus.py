@@ -8,9 +8,9 @@
 
 Text is drawn from a Zipf vocabulary with names, organisations, places and UK personal data
 sprinkled in; custodians each have an official and a private account; replies form threads;
-some messages are copied to several custodians (exact duplicates); a share of emails carry
-PDF, DOCX or PNG-with-text attachments, drawn from a pool so the same file recurs as it does
-in real mail. Everything derives from the seed: the same arguments give the same bytes.
+some messages are copied to several custodians (exact duplicates); 30% of emails carry a PDF,
+DOCX or PNG-with-text attachment, drawn from a pool half that size so that, as in real mail,
+a little over half the attachments are copies of a file sent before. Everything derives from the seed: the same arguments give the same bytes.
 """
 
 from __future__ import annotations
@@ -119,6 +119,7 @@ def _png(text: str) -> bytes:
     return buffer.getvalue()
 
 
+ATTACHMENT_RATE = 0.3  # share of emails with an attachment
 ATTACHMENT_KINDS = (("pdf", "application", "pdf", _pdf), ("docx", "application",
                     "vnd.openxmlformats-officedocument.wordprocessingml.document", _docx), ("png", "image", "png", _png))
 
@@ -141,7 +142,9 @@ def _attachment_pool(writer: Writer, size: int, truth: Truth) -> list[tuple[str,
 def write_mail(dest: Path, writer: Writer, emails: int, truth: Truth, custodians: int = 8) -> int:
     """Write `emails` emails into one Maildir per custodian and record; returns the attachment count."""
     rng = writer.rng
-    pool = _attachment_pool(writer, max(12, min(600, emails // 20)), truth)
+    # 30% of emails carry a file drawn from a pool half that size: a little over half the attachments
+    # are copies of one sent before (forwards, reply-all, the same form to many), as in real mail.
+    pool = _attachment_pool(writer, max(12, int(emails * ATTACHMENT_RATE / 2)), truth)
     boxes = []
     for number in range(custodians):
         person = PEOPLE[number % len(PEOPLE)]
@@ -181,7 +184,7 @@ def write_mail(dest: Path, writer: Writer, emails: int, truth: Truth, custodians
             body += f"\n\n{phrase}"
             truth.planted[phrase] = {"where": "body", "message_id": message_id}
         message.set_content(body)
-        if rng.random() < 0.3:
+        if rng.random() < ATTACHMENT_RATE:
             name, maintype, subtype, data = pool[rng.randrange(len(pool))]
             message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
             attachments += 1

@@ -4,6 +4,7 @@
   1. generates (or reuses) the corpus of bench/corpus.py at that size;
   2. ingests its mail, then its chat, with `lantern ingest` in a child process (peak memory is
      the child's maximum RSS), each into an index of its own; time by pipeline stage is kept;
+     the mail is ingested twice more, without NER and without NER or OCR (`--no-variants` skips it);
   3. the ceiling: the very documents Lantern wrote, re-sent with plain opensearch-py bulk into a
      fresh index on the same node;
   4. peers on the same mail: Debian's `recollindex` and `notmuch new`, one query each;
@@ -36,6 +37,7 @@ from search_api.search import SearchRequest, build_body
 from services.clients import opensearch_client
 from services.settings import Settings
 
+MAIL_VARIANTS = {"no_ner": {"LANTERN_NER": "false"}, "no_ner_no_ocr": {"LANTERN_NER": "false", "LANTERN_OCR": "false"}}
 QUERY_MIX = [
     "contract", "vaccine supplier", '"stock delivery"', "ppe AND masks", "budget OR invoice",
     "minister -press", "deliver*", "procurement w/5 contract", "from:priya*", "custodian:matt",
@@ -68,7 +70,8 @@ def ingest(source: Path, prefix: str, custodian: str, env_extra: dict[str, str])
         "summary = run_ingest(settings, [Path(sys.argv[1])], custody, Path(sys.argv[3]))\n"
         "print(json.dumps({'seconds': time.perf_counter() - started, 'items_by_kind': dict(summary.items_by_kind),\n"
         "  'problems_by_code': dict(summary.problems_by_code), 'files': summary.files,\n"
-        "  'stage_seconds': summary.stage_seconds,\n"
+        "  'stage_seconds': summary.stage_seconds, 'extract_cache_hits': summary.extract_cache_hits,\n"
+        "  'enrich_memo_hits': summary.enrich_memo_hits,\n"
         "  'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
     )
     done = subprocess.run([sys.executable, "-c", code, str(source), custodian, str(report)],
@@ -231,6 +234,8 @@ def chart(result: dict, path: Path) -> None:
     ingested, peers = result["ingest"], result.get("peers", {})
     rates = {
         "Lantern mail\n(emails/h)": ingested.get("mail", {}).get("emails_per_hour"),
+        "…no NER\n(emails/h)": result.get("mail_variants", {}).get("no_ner", {}).get("emails_per_hour"),
+        "…no NER, no OCR\n(emails/h)": result.get("mail_variants", {}).get("no_ner_no_ocr", {}).get("emails_per_hour"),
         "recoll\n(emails/h)": peers.get("recoll", {}).get("emails_per_hour"),
         "notmuch\n(emails/h)": peers.get("notmuch", {}).get("emails_per_hour"),
         "Lantern chat\n(msgs/h)": ingested.get("chat", {}).get("messages_per_hour"),
@@ -277,6 +282,15 @@ def run(args, settings: Settings, client, prefix: str, result: dict) -> None:
     if truth["counts"]["emails"]:
         mail = ingested["mail"] = ingest(corpus_dir / "mail", prefix + "mail-", "Bench Mail", {})
         mail["emails_per_hour"] = round(truth["counts"]["emails"] / mail["seconds"] * 3600)
+    variants = {}
+    if truth["counts"]["emails"] and not args.no_variants:
+        # The same mail again without NER, then without NER or OCR: what recoll does (no entities, and
+        # no OCR in its default configuration), so the side-by-side shows where the time goes.
+        for variant, env in MAIL_VARIANTS.items():
+            figures = variants[variant] = ingest(corpus_dir / "mail", f"{prefix}mail-{variant}-", "Bench Mail", env)
+            figures["emails_per_hour"] = round(truth["counts"]["emails"] / figures["seconds"] * 3600)
+            client.indices.delete(index=f"{prefix}mail-{variant}-*", ignore_unavailable=True, expand_wildcards="all")
+        result["mail_variants"] = variants
     if truth["counts"]["chat_messages"]:
         chat = ingested["chat"] = ingest(corpus_dir / "chat", prefix + "chat-", "Bench Chat", {})
         chat["messages_per_hour"] = round(truth["counts"]["chat_messages"] / chat["seconds"] * 3600)
@@ -292,6 +306,8 @@ def run(args, settings: Settings, client, prefix: str, result: dict) -> None:
                            "notmuch": notmuch(corpus_dir / "mail", args.work, emails)}
         for peer in ("recoll", "notmuch"):
             ratios[f"mail_vs_{peer}"] = _ratio(ingested["mail"]["emails_per_hour"], result["peers"][peer].get("emails_per_hour"))
+            for variant, figures in variants.items():
+                ratios[f"mail_{variant}_vs_{peer}"] = _ratio(figures["emails_per_hour"], result["peers"][peer].get("emails_per_hour"))
     # One alias over every index of the run for recall and latency.
     client.indices.put_alias(index=",".join(f"{prefix}{part}-items-v*" for part in ingested), name=f"{prefix}items")
     result["recall"] = recall(client, f"{prefix}items", truth)
@@ -308,6 +324,8 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path(os.environ.get("BENCH_WORK", "/tmp/lantern-bench")))
     parser.add_argument("--out", type=Path, default=Path("bench/results"))
     parser.add_argument("--rounds", type=int, default=20, help="passes over the query mix per measurement")
+    parser.add_argument("--no-variants", action="store_true",
+                        help="skip the extra mail ingests without NER and without NER or OCR (run by default)")
     parser.add_argument("--keep", action="store_true", help="keep the run's indexes (for --queries-on)")
     parser.add_argument("--skip-queries", action="store_true", help="no query latency (measure it later with --queries-on)")
     parser.add_argument("--queries-on", metavar="PREFIX", help="only measure query latency on a kept run's indexes")

@@ -9,9 +9,11 @@ must not do, and keeps its configuration in module-level globals.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -52,6 +54,64 @@ def _failure(exception_text: str) -> errors.IngestError:
     return errors.ExtractionFailed(first_line)
 
 
+class ExtractionCache:
+    """What Tika said about recent files, by content: the same attachment sent to forty people, or
+    forwarded again and again, is extracted (and OCRed) once per run.
+
+    Keyed by the bytes' SHA-256 and the file name's extension (Tika uses the name when the bytes
+    alone are ambiguous). Only answers are kept, never failures to get one (a timeout may not
+    recur). Least recently used entries go first once the texts held pass `max_chars`, so memory
+    stays flat however big the archive.
+    """
+
+    def __init__(self, max_chars: int = 20_000_000):
+        self.max_chars = max_chars
+        self.hits = 0
+        self._chars = 0
+        self._entries: OrderedDict[tuple[str, str], list[Extracted]] = OrderedDict()
+        self._running: dict[tuple[str, str], threading.Event] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(data: bytes, file_name: str | None) -> tuple[str, str]:
+        extension = file_name.rsplit(".", 1)[-1].lower() if file_name and "." in file_name else ""
+        return hashlib.sha256(data).hexdigest(), extension
+
+    def fetch(self, key: tuple[str, str], compute: Callable[[], list[Extracted]]) -> list[Extracted]:
+        """The entries kept for `key`, or `compute()`'s (kept for next time). While one thread computes
+        a key, others asking for it wait for that answer instead of asking Tika the same question."""
+        while True:
+            with self._lock:
+                found = self._entries.get(key)
+                if found is not None:
+                    self._entries.move_to_end(key)
+                    self.hits += 1
+                    return found
+                running = self._running.get(key)
+                if running is None:
+                    self._running[key] = threading.Event()
+                    break
+            running.wait()  # then look again: the answer is kept, or that attempt failed and we try
+        try:
+            extracted = compute()
+            self._put(key, extracted)
+            return extracted
+        finally:
+            with self._lock:
+                self._running.pop(key).set()
+
+    def _put(self, key: tuple[str, str], extracted: list[Extracted]) -> None:
+        size = sum(len(entry.text) for entry in extracted) + 1
+        if size > self.max_chars // 4:
+            return  # one huge text would push out everything else
+        with self._lock:
+            self._entries[key] = extracted
+            self._chars += size
+            while self._chars > self.max_chars:
+                _, dropped = self._entries.popitem(last=False)
+                self._chars -= sum(len(entry.text) for entry in dropped) + 1
+
+
 def _first(value: object) -> str | None:
     if isinstance(value, list):
         return str(value[0]) if value else None
@@ -70,8 +130,9 @@ class TikaExtractor:
     """
 
     def __init__(self, url: str, timeout: float = 120.0, ocr: bool = True, ocr_min_bytes: int = 12_000,
-                 recover: Callable[[], bool] | None = None):
+                 recover: Callable[[], bool] | None = None, cache: ExtractionCache | None = None):
         self.url = url.rstrip("/")
+        self.cache = cache if cache is not None else ExtractionCache()
         self._recover = recover
         self._recovery_lock = threading.Lock()
         self._generation = 0  # bumped by every recovery, so threads failing together recover once
@@ -87,7 +148,13 @@ class TikaExtractor:
         self._http.close()
 
     def extract(self, data: bytes, file_name: str | None = None) -> list[Extracted]:
-        """Text of `data` and of everything embedded in it; raises IngestError subclasses on failure."""
+        """Text of `data` and of everything embedded in it; raises IngestError subclasses on failure.
+
+        The entries may be shared with other calls for the same bytes (the cache): treat them as read-only.
+        """
+        return self.cache.fetch(self.cache.key(data, file_name), lambda: self._extract(data, file_name))
+
+    def _extract(self, data: bytes, file_name: str | None) -> list[Extracted]:
         headers = {"Accept": "application/json", "writeLimit": str(MAX_TEXT_CHARS), **self._ocr_headers}
         if file_name:
             safe_name = _UNSAFE_HEADER_CHARS.sub("_", file_name)[:200]

@@ -67,6 +67,8 @@ class Summary:
     incomplete_files: list[str] = field(default_factory=list)  # left unread by a service failure; re-run to finish
     retries: Counter = field(default_factory=Counter)  # opensearch: bulk/refresh retries; tika: recoveries
     stale_items_deleted: int = 0  # items of earlier versions of files that changed
+    extract_cache_hits: int = 0  # files whose Tika answer was reused from an identical file earlier in the run
+    enrich_memo_hits: int = 0  # items whose text was enriched before in the run (the result was reused)
 
     @property
     def items(self) -> int:
@@ -240,6 +242,8 @@ def ingest(
     stages["index"] = time.perf_counter() - writing - pulled.get("enrich+read", 0.0)
     stages["extract_busy"] = extractor.busy_seconds  # summed over reader threads (they overlap)
     summary.retries["tika"] = extractor.recoveries
+    summary.extract_cache_hits = extractor.cache.hits
+    summary.enrich_memo_hits = enricher.memo_hits
     summary.incomplete_files = list(tracker.incomplete)
     current = {**(journal.digests() if journal is not None else {}), **tracker.finished}
     _post_passes(client, index, enricher, summary, current, retry, custody.custodian)

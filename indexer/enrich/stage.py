@@ -14,7 +14,9 @@ Texts longer than `ner_max_chars` go to NER only up to that point (`enrichment.s
 
 from __future__ import annotations
 
+import hashlib
 from bisect import bisect_right
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +49,17 @@ def _overlapping(pii: list[Entity]) -> Callable[[Entity], bool]:
     return overlaps
 
 
+MEMO_ENTRIES = 10_000  # distinct texts whose enrichment is kept for reuse (least recently used go first)
+
+
+def _text_key(subject: str | None, body: str) -> bytes:
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update((subject or "").encode("utf-8", "surrogatepass"))
+    digest.update(b"\0" if subject is not None else b"\1")
+    digest.update(body.encode("utf-8", "surrogatepass"))
+    return digest.digest()
+
+
 @dataclass(frozen=True)
 class EnrichOptions:
     """What the stage does; built from settings by `from_settings`."""
@@ -74,6 +87,10 @@ class Enrichment:
     status: str = "ok"
     ner: bool = False
     failures: list[str] = field(default_factory=list)
+
+    def copy(self) -> "Enrichment":
+        """A result of its own for another item (the entities themselves are shared: read-only)."""
+        return Enrichment(list(self.entities), self.minhash, self.status, self.ner, list(self.failures))
 
     def _values(self, kind: str) -> list[str]:
         return sorted({e.norm for e in self.entities if e.type == kind and e.norm})
@@ -118,11 +135,42 @@ class Enricher:
     def __init__(self, options: EnrichOptions = EnrichOptions(), registry: PeopleRegistry | None = None):
         self.options = options
         self.registry = registry or PeopleRegistry()
+        self._memo: OrderedDict[bytes, Enrichment] = OrderedDict()
+        self.memo_hits = 0
         if options.ner:
             ner.load_model()  # fail at the start of a run, not on its first batch
 
     def enrich_texts(self, texts: list[tuple[str | None, str]]) -> list[Enrichment]:
-        """The enrichment of each (subject, body); a failure is recorded on the result, never raised."""
+        """The enrichment of each (subject, body); a failure is recorded on the result, never raised.
+
+        The same text is worked on once: a message copied to many custodians, an attachment
+        forwarded again and again, the "ok" and "thanks" of every chat. What came out of the
+        last MEMO_ENTRIES distinct texts is kept and copied (failures are not kept).
+        """
+        keys = [_text_key(subject, body) for subject, body in texts]
+        fresh: dict[bytes, int] = {}  # key → position among the texts to work on
+        todo = []
+        for key, text in zip(keys, texts):
+            if key not in fresh and key not in self._memo:
+                fresh[key] = len(todo)
+                todo.append(text)
+        worked = self._enrich_fresh(todo)
+        results = []
+        for key in keys:
+            if key in fresh:
+                result = worked[fresh[key]]
+                if result.status != "failed":
+                    self._memo[key] = result
+            else:
+                result = self._memo[key]
+                self._memo.move_to_end(key)
+                self.memo_hits += 1
+            results.append(result.copy())
+        while len(self._memo) > MEMO_ENTRIES:
+            self._memo.popitem(last=False)
+        return results
+
+    def _enrich_fresh(self, texts: list[tuple[str | None, str]]) -> list[Enrichment]:
         results = [Enrichment() for _ in texts]
         if self.options.ner:
             self._recognise(texts, results)

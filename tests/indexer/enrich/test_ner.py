@@ -108,6 +108,41 @@ def test_a_model_failure_on_one_item_fails_only_that_item(monkeypatch):
     assert "model fell over" in results[1].failures[0]
 
 
+def test_the_same_text_is_enriched_once_and_each_item_gets_its_own_result(monkeypatch):
+    calls = []
+    real = ner.recognise
+    monkeypatch.setattr(ner, "recognise", lambda texts: calls.append(list(texts)) or real(texts))
+    enricher = Enricher()
+    first = enricher.enrich_texts([(None, TEXT), ("Call with Priya Shah", TEXT), (None, TEXT)])
+    again = enricher.enrich_texts([(None, TEXT)])
+
+    assert sum(t.count(TEXT) for t in calls) == 2  # once bare, once beside a subject; never again
+    assert enricher.memo_hits == 1  # the later batch; the in-batch copy was never sent to the model
+    assert first[0].fields() == first[2].fields() == again[0].fields()
+    assert "Matt Hancock" in again[0].fields()["entity_people"]
+    assert first[1].fields()["entities"] != first[0].fields()["entities"]  # the subject is part of the text
+    first[0].entities.clear()  # results are separate objects: one item's list is not another's
+    assert again[0].entities and first[2].entities
+
+
+def test_a_failed_enrichment_is_not_reused(monkeypatch):
+    real = ner.recognise
+    broken = {"on": True}
+
+    def flaky(texts):
+        if broken["on"]:
+            raise RuntimeError("model fell over")
+        return real(texts)
+
+    monkeypatch.setattr(ner, "recognise", flaky)
+    enricher = Enricher()
+    (failed,) = enricher.enrich_texts([(None, TEXT)])
+    broken["on"] = False
+    (later,) = enricher.enrich_texts([(None, TEXT)])
+    assert (failed.status, later.status) == ("failed", "ok")
+    assert enricher.memo_hits == 0
+
+
 def _eml(path, subject, body, sender="Alice Hart <alice.hart@dhsc.gov.uk>", to="Bob Jones <bob@example.com>"):
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = sender, to, subject
