@@ -68,11 +68,14 @@ def ingest(source: Path, prefix: str, custodian: str, env_extra: dict[str, str])
         "custody = custody_for(settings, sys.argv[2], None, 'private', 'bench')\n"
         "started = time.perf_counter()\n"
         "summary = run_ingest(settings, [Path(sys.argv[1])], custody, Path(sys.argv[3]))\n"
+        "from indexer.enrich.entities import stop_worker_pool\n"
+        "stop_worker_pool()  # so the workers' peak memory is in RUSAGE_CHILDREN\n"
         "print(json.dumps({'seconds': time.perf_counter() - started, 'items_by_kind': dict(summary.items_by_kind),\n"
         "  'problems_by_code': dict(summary.problems_by_code), 'files': summary.files,\n"
         "  'stage_seconds': summary.stage_seconds, 'extract_cache_hits': summary.extract_cache_hits,\n"
         "  'enrich_memo_hits': summary.enrich_memo_hits,\n"
-        "  'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
+        "  'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,\n"
+        "  'ner_worker_peak_rss_mb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))\n"
     )
     done = subprocess.run([sys.executable, "-c", code, str(source), custodian, str(report)],
                           env=env, capture_output=True, text=True, check=True)

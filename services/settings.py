@@ -75,6 +75,10 @@ class Settings(BaseSettings):
 
     # Enrichment (indexer/enrich): named entities, personal data, near-duplicates.
     ner: bool = True  # spaCy named entities; off to measure its cost or for speed
+    # Processes running NER beside the indexer (each loads the model: about 250 MB). NER is most of the
+    # indexer's CPU time. On 2 cores, 20,000 chat messages: 0 workers 1.50 M/h, 1 worker 2.02 M/h,
+    # 2 workers 2.43 M/h (`LANTERN_NER_WORKERS=n python -m bench.run --only chat --size 20000`).
+    ner_workers: int = 2
     ner_max_chars: int = 100_000  # text per item given to NER; longer texts are marked capped
     near_dup_threshold: float = Field(0.8, gt=0.0, le=1.0, description="estimated Jaccard similarity of word shingles")
     near_dup_min_words: int = 20  # shorter bodies ("ok thanks") are never near-duplicates

@@ -7,15 +7,18 @@ attribute ruler and lemmatizer are excluded, which gives the same entities for l
 Texts go through `nlp.pipe` in batches; long texts are cut into chunks of about
 `CHUNK_CHARS` at whitespace, and entity offsets are kept relative to the whole text.
 
-One process: the stage calls `nlp.pipe` once per batch of items so that items keep streaming,
-and spaCy's `n_process` starts (and loads the model in) fresh workers on every call; on the
-2-core machines this runs on, the second core is busy with OpenSearch and Tika during ingest
-anyway. Parallelism comes from running several `lantern ingest` workers over disjoint sources.
+NER is most of the indexer's CPU time, and Python runs it on one core. `worker_pool(n)` gives
+n processes, each with the model loaded once, that the stage hands whole batches to (spaCy's
+own `n_process` would start fresh workers, and load the model again, on every call). The pool
+lives as long as this process, so many small runs (tests, a watch loop) pay its start once.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from typing import Any
 
@@ -48,6 +51,45 @@ def load_model() -> Any:
         return spacy.load(MODEL, exclude=list(NOT_NEEDED_FOR_NER))
     except (ImportError, OSError) as exc:
         raise ModelUnavailable(f"the spaCy model {MODEL} could not be loaded ({exc}); run `make install`") from exc
+
+
+_pool: ProcessPoolExecutor | None = None
+_pool_size = 0
+_pool_lock = threading.Lock()
+
+
+def worker_pool(workers: int) -> ProcessPoolExecutor | None:
+    """The NER worker processes (started on first use, kept for the life of this process); None for 0 workers."""
+    global _pool, _pool_size
+    if workers <= 0:
+        return None
+    with _pool_lock:
+        if _pool is None or _pool_size != workers:
+            if _pool is not None:
+                _pool.shutdown(wait=False, cancel_futures=True)
+            # spawn, not fork: the parent has reader and writer threads, and a forked copy of a lock held
+            # by one of them would never be released.
+            _pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=load_model)
+            _pool_size = workers
+        return _pool
+
+
+def stop_worker_pool() -> None:
+    """Stop the NER workers and wait for them (they stop by themselves when this process ends)."""
+    global _pool
+    with _pool_lock:
+        if _pool is not None:
+            _pool.shutdown(wait=True)
+            _pool = None
+
+
+def forget_broken_pool() -> None:
+    """After a worker failure: if the pool is broken (a worker died), start a fresh one next time."""
+    global _pool
+    with _pool_lock:
+        if _pool is not None and getattr(_pool, "_broken", False):
+            _pool.shutdown(wait=False, cancel_futures=True)
+            _pool = None
 
 
 def chunks(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, str]]:

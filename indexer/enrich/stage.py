@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import hashlib
 from bisect import bisect_right
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from opensearchpy import OpenSearch, helpers
 
@@ -29,6 +30,7 @@ from indexer.enrich.people import ADDRESS_FIELDS, PeopleRegistry, load_registry
 from indexer.enrich.pii import detect_pii
 from indexer.model import Entity, Item, Problem
 
+T = TypeVar("T")
 ENRICHMENT_FAILED = "enrichment_failed"
 MAX_ENTITIES = 10_000  # per item: a spreadsheet of contacts must not make a document of a million objects
 
@@ -71,11 +73,12 @@ class EnrichOptions:
     phone_region: str = "GB"
     near_dup_threshold: float = 0.8
     near_dup_min_words: int = 20
+    ner_workers: int = 0  # processes running NER beside this one (0: NER runs here, in the caller's thread)
 
     @classmethod
     def from_settings(cls, settings) -> "EnrichOptions":
         return cls(ner=settings.ner, ner_max_chars=settings.ner_max_chars, phone_region=settings.phone_region, near_dup_threshold=settings.near_dup_threshold,
-                   near_dup_min_words=settings.near_dup_min_words)
+                   near_dup_min_words=settings.near_dup_min_words, ner_workers=settings.ner_workers)
 
 
 @dataclass
@@ -147,44 +150,72 @@ class Enricher:
         forwarded again and again, the "ok" and "thanks" of every chat. What came out of the
         last MEMO_ENTRIES distinct texts is kept and copied (failures are not kept).
         """
+        return self._finish(self._start(texts))
+
+    def enrich_batches(self, batches: Iterable[tuple[T, list[tuple[str | None, str]]]]) -> Iterator[tuple[T, list[Enrichment]]]:
+        """(tag, results) for each (tag, texts), in order. With NER workers, several batches are in
+        the workers at once while the next ones are read; the caller still sees one at a time."""
+        ahead: deque[tuple[T, _Job]] = deque()
+        depth = self.options.ner_workers + 1 if self.options.ner_workers and self.options.ner else 0  # one queued per worker
+        for tag, texts in batches:
+            ahead.append((tag, self._start(texts)))
+            while len(ahead) > depth:
+                tag, job = ahead.popleft()
+                yield tag, self._finish(job)
+        while ahead:
+            tag, job = ahead.popleft()
+            yield tag, self._finish(job)
+
+    def _start(self, texts: list[tuple[str | None, str]]) -> "_Job":
+        """Look the texts up in the memo and hand the new ones to NER (a worker process when there are workers)."""
         keys = [_text_key(subject, body) for subject, body in texts]
-        fresh: dict[bytes, int] = {}  # key → position among the texts to work on
-        todo = []
+        job = _Job(keys)
         for key, text in zip(keys, texts):
-            if key not in fresh and key not in self._memo:
-                fresh[key] = len(todo)
-                todo.append(text)
-        worked = self._enrich_fresh(todo)
+            if key in job.fresh or key in job.reused:
+                continue
+            if key in self._memo:
+                job.reused[key] = self._memo[key]
+                self._memo.move_to_end(key)
+            else:
+                job.fresh[key] = len(job.todo)
+                job.todo.append(text)
+        job.results = [Enrichment() for _ in job.todo]
+        if self.options.ner:
+            job.pieces = self._ner_pieces(job.todo, job.results)
+            pool = ner.worker_pool(self.options.ner_workers)
+            if pool is not None and job.pieces:
+                try:
+                    job.future = pool.submit(ner.recognise, [text for _, _, text in job.pieces])
+                except RuntimeError:  # a worker died (BrokenProcessPool): this batch runs here, the next pool is new
+                    ner.forget_broken_pool()
+        return job
+
+    def _finish(self, job: "_Job") -> list[Enrichment]:
+        """Wait for the job's NER, run the detectors, keep the results in the memo; one result per text."""
+        if self.options.ner:
+            self._apply_ner(job.pieces, self._found(job), job.results)
+        for (subject, body), result in zip(job.todo, job.results):
+            self._detect(subject, body, result)
+            try:
+                result.minhash = signature(body, self.options.near_dup_min_words)
+            except Exception as exc:  # noqa: BLE001 - recorded as an enrichment failure of this item
+                self._fail(result, f"near-duplicate signature: {exc.__class__.__name__}: {exc}")
+            result.entities.sort(key=lambda e: (e.field != "subject", e.start, e.end))
         results = []
-        for key in keys:
-            if key in fresh:
-                result = worked[fresh[key]]
+        for key in job.keys:
+            if key in job.fresh:
+                result = job.results[job.fresh[key]]
                 if result.status != "failed":
                     self._memo[key] = result
             else:
-                result = self._memo[key]
-                self._memo.move_to_end(key)
+                result = job.reused[key]
                 self.memo_hits += 1
             results.append(result.copy())
         while len(self._memo) > MEMO_ENTRIES:
             self._memo.popitem(last=False)
         return results
 
-    def _enrich_fresh(self, texts: list[tuple[str | None, str]]) -> list[Enrichment]:
-        results = [Enrichment() for _ in texts]
-        if self.options.ner:
-            self._recognise(texts, results)
-        for (subject, body), result in zip(texts, results):
-            self._detect(subject, body, result)
-            try:
-                result.minhash = signature(body, self.options.near_dup_min_words)
-            except Exception as exc:  # noqa: BLE001 - recorded as an enrichment failure of this item
-                self._fail(result, f"near-duplicate signature: {exc.__class__.__name__}: {exc}")
-        for result in results:
-            result.entities.sort(key=lambda e: (e.field != "subject", e.start, e.end))
-        return results
-
-    def _recognise(self, texts: list[tuple[str | None, str]], results: list[Enrichment]) -> None:
+    def _ner_pieces(self, texts: list[tuple[str | None, str]], results: list[Enrichment]) -> list[tuple[int, str, str]]:
         limit = self.options.ner_max_chars
         pieces: list[tuple[int, str, str]] = []
         for n, (subject, body) in enumerate(texts):
@@ -194,15 +225,28 @@ class Enricher:
                 pieces.append((n, "body", body[:limit]))
             if len(body) > limit or len(subject or "") > limit:
                 results[n].status = "capped"
+        return pieces
+
+    @staticmethod
+    def _found(job: "_Job") -> list[list[Entity] | Exception]:
+        """The entities of each piece: from the worker, or here. One bad text must not cost the batch,
+        so after a failure the pieces are tried one by one (here, in this process)."""
         try:
-            found = ner.recognise([text for _, _, text in pieces])
-        except Exception:  # noqa: BLE001 - one bad text must not cost the batch: retry one by one
-            found = []
-            for _, _, text in pieces:
-                try:
-                    found.extend(ner.recognise([text]))
-                except Exception as exc:  # noqa: BLE001 - recorded below as this item's failure
-                    found.append(exc)  # type: ignore[arg-type]
+            if job.future is not None:
+                return job.future.result()
+            return ner.recognise([text for _, _, text in job.pieces])
+        except Exception:  # noqa: BLE001 - retried text by text below
+            if job.future is not None:
+                ner.forget_broken_pool()
+        found: list[list[Entity] | Exception] = []
+        for _, _, text in job.pieces:
+            try:
+                found.extend(ner.recognise([text]))
+            except Exception as exc:  # noqa: BLE001 - recorded as this item's failure
+                found.append(exc)
+        return found
+
+    def _apply_ner(self, pieces: list[tuple[int, str, str]], found: list, results: list[Enrichment]) -> None:
         for (n, where, _), entities in zip(pieces, found):
             if isinstance(entities, Exception):
                 self._fail(results[n], f"named entities ({where}): {entities.__class__.__name__}: {entities}")
@@ -239,23 +283,39 @@ class Enricher:
 
     def enrich_items(self, items: Iterable[Item], record: Callable[[Problem], None]) -> Iterator[Item]:
         """Enrich `items` in batches and yield them one by one; failures go to `record` as problems."""
-        batch: list[Item] = []
-        for item in items:
-            batch.append(item)
-            if len(batch) >= self.options.batch_size:
-                yield from self._enrich_batch(batch, record)
-                batch = []
-        if batch:
-            yield from self._enrich_batch(batch, record)
+        batches = ((batch, [(item.subject, item.body or "") for item in batch])
+                   for batch in _batched(items, self.options.batch_size))
+        for batch, results in self.enrich_batches(batches):
+            for item, result in zip(batch, results):
+                result.apply(item)
+                self.registry.assign(item)
+                if result.failures:
+                    record(Problem(item.source_path, item.locator, ENRICHMENT_FAILED, result.failure, item.id))
+            yield from batch
 
-    def _enrich_batch(self, batch: list[Item], record: Callable[[Problem], None]) -> Iterator[Item]:
-        results = self.enrich_texts([(item.subject, item.body or "") for item in batch])
-        for item, result in zip(batch, results):
-            result.apply(item)
-            self.registry.assign(item)
-            if result.failures:
-                record(Problem(item.source_path, item.locator, ENRICHMENT_FAILED, result.failure, item.id))
-        yield from batch
+
+@dataclass
+class _Job:
+    """One batch between `_start` and `_finish`: its texts' keys, the texts new to the memo, their NER."""
+
+    keys: list[bytes]
+    fresh: dict[bytes, int] = field(default_factory=dict)  # key → position in `todo`
+    reused: dict[bytes, Enrichment] = field(default_factory=dict)  # key → the memo's result when the job started
+    todo: list[tuple[str | None, str]] = field(default_factory=list)
+    results: list[Enrichment] = field(default_factory=list)
+    pieces: list[tuple[int, str, str]] = field(default_factory=list)  # (position in todo, field, text) for NER
+    future: Future | None = None
+
+
+def _batched(things: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for thing in things:
+        batch.append(thing)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 _INDEX_FIELDS = ["subject", "body", "source_path", "locator", *ADDRESS_FIELDS]
@@ -266,25 +326,17 @@ def enrich_index(client: OpenSearch, index: str, enricher: Enricher, record: Cal
     """Re-run enrichment over the items of `index` (all, or those matching `query`) as partial updates; return the count."""
 
     def updates() -> Iterator[dict[str, Any]]:
-        batch: list[dict[str, Any]] = []
         hits = helpers.scan(client, index=index, query={"query": query or {"match_all": {}}, "_source": _INDEX_FIELDS},
                             size=enricher.options.batch_size * 4)
-        for hit in hits:
-            batch.append(hit)
-            if len(batch) >= enricher.options.batch_size:
-                yield from _batch_updates(batch)
-                batch = []
-        if batch:
-            yield from _batch_updates(batch)
-
-    def _batch_updates(batch: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        results = enricher.enrich_texts([(h["_source"].get("subject"), h["_source"].get("body") or "") for h in batch])
-        for hit, result in zip(batch, results):
-            source = hit["_source"]
-            if result.failures:
-                record(Problem(source.get("source_path", "?"), source.get("locator", "?"), ENRICHMENT_FAILED, result.failure, hit["_id"]))
-            doc = {**result.to_update(), **enricher.registry.assign_doc(source)}
-            yield {"_op_type": "update", "_index": hit["_index"], "_id": hit["_id"], "doc": doc}
+        batches = ((batch, [(h["_source"].get("subject"), h["_source"].get("body") or "") for h in batch])
+                   for batch in _batched(hits, enricher.options.batch_size))
+        for batch, results in enricher.enrich_batches(batches):
+            for hit, result in zip(batch, results):
+                source = hit["_source"]
+                if result.failures:
+                    record(Problem(source.get("source_path", "?"), source.get("locator", "?"), ENRICHMENT_FAILED, result.failure, hit["_id"]))
+                doc = {**result.to_update(), **enricher.registry.assign_doc(source)}
+                yield {"_op_type": "update", "_index": hit["_index"], "_id": hit["_id"], "doc": doc}
 
     written, _ = helpers.bulk(client, updates(), chunk_size=500, max_chunk_bytes=50 * 1024 * 1024, raise_on_error=True)
     client.indices.refresh(index=index)

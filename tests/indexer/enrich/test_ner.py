@@ -125,6 +125,36 @@ def test_the_same_text_is_enriched_once_and_each_item_gets_its_own_result(monkey
     assert again[0].entities and first[2].entities
 
 
+def test_ner_in_worker_processes_gives_the_same_results_in_the_same_order():
+    texts = [(f"Call {n}", f"{TEXT} Item {n}, phone 07700 900{n:03d}.") for n in range(150)] + [(None, "")] * 3
+    batches = [(n, texts[n:n + 20]) for n in range(0, len(texts), 20)]
+    here = [r.fields() for _, results in Enricher().enrich_batches(batches) for r in results]
+    pooled = Enricher(EnrichOptions(ner_workers=2))
+    tags, there = [], []
+    for tag, results in pooled.enrich_batches(batches):
+        tags.append(tag)
+        there += [r.fields() for r in results]
+    assert tags == [tag for tag, _ in batches]
+    assert there == here
+    assert "Matt Hancock" in there[0]["entity_people"] and there[0]["pii_types"] == ["phone"]
+
+
+def test_a_dead_ner_worker_costs_nothing_the_batch_is_redone_here_and_a_new_pool_starts():
+    import os
+    import signal
+
+    enricher = Enricher(EnrichOptions(ner_workers=1))
+    (before,) = enricher.enrich_texts([(None, TEXT)])
+    pool = ner.worker_pool(1)
+    for pid in list(pool._processes):  # what the kernel's OOM killer would do
+        os.kill(pid, signal.SIGKILL)
+    (during,) = enricher.enrich_texts([(None, TEXT + " Again.")])
+    (after,) = enricher.enrich_texts([(None, TEXT + " Once more.")])
+    assert before.status == during.status == after.status == "ok"
+    assert "Matt Hancock" in during.fields()["entity_people"] and "Matt Hancock" in after.fields()["entity_people"]
+    assert ner.worker_pool(1) is not pool
+
+
 def test_a_failed_enrichment_is_not_reused(monkeypatch):
     real = ner.recognise
     broken = {"on": True}
@@ -164,7 +194,8 @@ def test_ingested_items_are_enriched_and_failures_are_reported_not_dropped(enric
     monkeypatch.setattr(ner, "recognise", fragile)
     good = _eml(tmp_path / "ner-good.eml", "Vaccine contract", TEXT + " Patient NHS number 943 476 5919.")
     bad = _eml(tmp_path / "ner-bad.eml", "EXPLODE", "EXPLODE this text; call 07700 900124.")
-    summary, report = enrich_ingest([good, bad], custodian="NER Tester")
+    in_process = enrich_settings.model_copy(update={"ner_workers": 0})  # the patched model lives in this process only
+    summary, report = enrich_ingest([good, bad], custodian="NER Tester", settings=in_process)
     assert summary.items_by_kind["email"] == 2
     failures = [e for e in report if e["code"] == "enrichment_failed"]
     assert len(failures) == 1 and failures[0]["source_path"].endswith("ner-bad.eml") and failures[0]["item_id"]
