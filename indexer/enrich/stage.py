@@ -55,9 +55,11 @@ MEMO_ENTRIES = 10_000  # distinct texts whose enrichment is kept for reuse (leas
 
 
 def _text_key(subject: str | None, body: str) -> bytes:
+    """A digest of (subject, body); the subject's length goes first, so no two pairs share a key."""
     digest = hashlib.blake2b(digest_size=16)
-    digest.update((subject or "").encode("utf-8", "surrogatepass"))
-    digest.update(b"\0" if subject is not None else b"\1")
+    encoded = subject.encode("utf-8", "surrogatepass") if subject is not None else None
+    digest.update(b"-" if encoded is None else f"{len(encoded)}:".encode())
+    digest.update(encoded or b"")
     digest.update(body.encode("utf-8", "surrogatepass"))
     return digest.digest()
 
@@ -140,8 +142,10 @@ class Enricher:
         self.registry = registry or PeopleRegistry()
         self._memo: OrderedDict[bytes, Enrichment] = OrderedDict()
         self.memo_hits = 0
-        if options.ner:
-            ner.load_model()  # fail at the start of a run, not on its first batch
+        if options.ner and options.ner_workers:
+            ner.check_model()  # fail at the start of a run, not on its first batch; the workers load it
+        elif options.ner:
+            ner.load_model()
 
     def enrich_texts(self, texts: list[tuple[str | None, str]]) -> list[Enrichment]:
         """The enrichment of each (subject, body); a failure is recorded on the result, never raised.
@@ -186,7 +190,7 @@ class Enricher:
             if pool is not None and job.pieces:
                 try:
                     job.future = pool.submit(ner.recognise, [text for _, _, text in job.pieces])
-                except RuntimeError:  # a worker died (BrokenProcessPool): this batch runs here, the next pool is new
+                except Exception:  # noqa: BLE001 - a worker died (BrokenProcessPool) or could not start: NER runs here
                     ner.forget_broken_pool()
         return job
 
@@ -231,15 +235,18 @@ class Enricher:
     def _found(job: "_Job") -> list[list[Entity] | Exception]:
         """The entities of each piece: from the worker, or here. One bad text must not cost the batch,
         so after a failure the pieces are tried one by one (here, in this process)."""
-        try:
-            if job.future is not None:
+        texts = [text for _, _, text in job.pieces]
+        if job.future is not None:
+            try:
                 return job.future.result()
-            return ner.recognise([text for _, _, text in job.pieces])
-        except Exception:  # noqa: BLE001 - retried text by text below
-            if job.future is not None:
+            except Exception:  # noqa: BLE001 - a dead worker, or a text that broke the model: try here
                 ner.forget_broken_pool()
+        try:
+            return ner.recognise(texts)
+        except Exception:  # noqa: BLE001 - retried text by text below
+            pass
         found: list[list[Entity] | Exception] = []
-        for _, _, text in job.pieces:
+        for text in texts:
             try:
                 found.extend(ner.recognise([text]))
             except Exception as exc:  # noqa: BLE001 - recorded as this item's failure

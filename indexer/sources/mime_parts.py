@@ -206,6 +206,6 @@ def rtf_to_text(rtf: bytes, ctx: SourceContext, name: str = "body.rtf") -> str:
     container = next((entry for entry in extracted if entry.embedded_path == ""), None)
     if container is None:
         raise errors.ExtractionFailed("Tika returned nothing for the RTF body")
-    if container.failure is not None:
-        raise container.failure
+    if container.failure is not None:  # a fresh exception: the entry may be a cached one, shared
+        raise type(container.failure)(str(container.failure))
     return container.text

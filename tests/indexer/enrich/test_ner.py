@@ -155,6 +155,20 @@ def test_a_dead_ner_worker_costs_nothing_the_batch_is_redone_here_and_a_new_pool
     assert ner.worker_pool(1) is not pool
 
 
+def test_workers_started_from_a_thread_outlive_it():
+    """The ingest enriches on a background thread that ends with the run; the workers must not."""
+    import threading
+
+    ner.stop_worker_pool()
+    breaks = ner._pool_breaks
+    first = threading.Thread(target=lambda: Enricher(EnrichOptions(ner_workers=1)).enrich_texts([(None, TEXT)]))
+    first.start()
+    first.join()
+    (later,) = Enricher(EnrichOptions(ner_workers=1)).enrich_texts([(None, TEXT + " Later.")])
+    assert "Matt Hancock" in later.fields()["entity_people"]
+    assert ner._pool_breaks == breaks
+
+
 def test_a_failed_enrichment_is_not_reused(monkeypatch):
     real = ner.recognise
     broken = {"on": True}
