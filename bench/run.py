@@ -388,13 +388,15 @@ def run(args, settings: Settings, client, prefix: str, result: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Lantern benchmark: JSON with side-by-side figures")
-    parser.add_argument("--size", type=int, default=int(os.environ.get("BENCH_SIZE", "10000")))
+    parser.add_argument("--size", type=int, default=int(os.environ.get("BENCH_SIZE", "10000")),
+                        help="items in the corpus (BENCH_SIZE; default 10000); attachments come on top")
     parser.add_argument("--only", choices=("all", "mail", "chat"), default=os.environ.get("BENCH_ONLY", "all"),
                         help="a corpus of mail and chat (default), or of one kind only (e.g. 1,000,000 chat messages)")
     parser.add_argument("--email-share", type=float, default=float(os.environ.get("BENCH_EMAIL_SHARE", corpus.EMAIL_SHARE)),
                         help=f"share of the items that are emails when mail and chat are mixed (default {corpus.EMAIL_SHARE})")
-    parser.add_argument("--work", type=Path, default=Path(os.environ.get("BENCH_WORK", "/tmp/lantern-bench")))
-    parser.add_argument("--out", type=Path, default=Path("bench/results"))
+    parser.add_argument("--work", type=Path, default=Path(os.environ.get("BENCH_WORK", "/tmp/lantern-bench")),
+                        help="where corpora (reused by size) and peers' indexes go (BENCH_WORK)")
+    parser.add_argument("--out", type=Path, default=Path("bench/results"), help="where the JSON and PNG go")
     parser.add_argument("--rounds", type=int, default=20, help="passes over the query mix per measurement")
     parser.add_argument("--no-variants", action="store_true",
                         help="skip the extra mail ingests without NER and without NER or OCR (run by default)")
