@@ -299,8 +299,8 @@ def chart(result: dict, path: Path) -> None:
     ingested, peers = result["ingest"], result.get("peers", {})
     rates = {
         "Lantern mail\n(emails/h)": ingested.get("mail", {}).get("emails_per_hour"),
-        "…no NER\n(emails/h)": result.get("mail_variants", {}).get("no_ner", {}).get("emails_per_hour"),
-        "…no NER, no OCR\n(emails/h)": result.get("mail_variants", {}).get("no_ner_no_ocr", {}).get("emails_per_hour"),
+        "no NER\n(emails/h)": result.get("mail_variants", {}).get("no_ner", {}).get("emails_per_hour"),
+        "no NER,\nno OCR\n(emails/h)": result.get("mail_variants", {}).get("no_ner_no_ocr", {}).get("emails_per_hour"),
         "recoll\n(emails/h)": peers.get("recoll", {}).get("emails_per_hour"),
         "notmuch\n(emails/h)": peers.get("notmuch", {}).get("emails_per_hour"),
         "Lantern chat\n(msgs/h)": ingested.get("chat", {}).get("messages_per_hour"),
