@@ -2,8 +2,9 @@
 mailboxes, damaged Outlook .msg files and PST stores.
 
 EML and MBOX bytes are written by hand (the `email` package would repair what we want broken).
-The .msg and PST cases damage the real samples in the shared corpora, so they are left out
-when those are not there.
+The PST cases damage a real store kept in the repository (tests/data: no library writes PSTs);
+the .msg cases damage a real sample of the shared corpora, so they are left out when those are
+not there.
 """
 
 from __future__ import annotations
@@ -211,8 +212,10 @@ def _msg_cases(corpora: Path) -> list[Case]:
     return cases
 
 
-def _pst_cases(corpora: Path) -> list[Case]:
-    sample = corpora / "pst" / "javalibpst-dist-list.pst"
+PST_SEED = Path(__file__).resolve().parents[2] / "tests" / "data" / "pst" / "javalibpst-dist-list.pst"
+
+
+def _pst_cases(sample: Path) -> list[Case]:
     cases = []
     for fraction in (0.02, 0.25, 0.5, 0.75, 0.95):
         cases.append(Case(f"pst/truncated-{int(fraction * 100):02d}pct.pst", _damaged(sample, lambda d, f=fraction: d[:int(len(d) * f)]),
@@ -230,8 +233,8 @@ def _pst_cases(corpora: Path) -> list[Case]:
 
 
 def cases(corpora: Path | None) -> list[Case]:
-    """Every hostile email case (.msg and PST ones only when the shared corpora are present)."""
-    found = [*_eml_cases(), *_mbox_cases()]
+    """Every hostile email case (.msg ones only when the shared corpora are present)."""
+    found = [*_eml_cases(), *_mbox_cases(), *_pst_cases(PST_SEED)]
     if corpora is not None:
-        found += [*_msg_cases(corpora), *_pst_cases(corpora)]
+        found += _msg_cases(corpora)
     return found

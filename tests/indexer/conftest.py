@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from bench.corpus import Truth, Writer, write_mail
 from lantern.sample_archive import generate
+from sample_corpora import CORPORA, CORPORA_PRESENT
 from services import local
 from services.settings import Settings
 
@@ -47,12 +49,15 @@ def own_services(settings: Settings):
 
 
 @pytest.fixture(scope="session")
-def reliability_corpus(corpora: Path, tmp_path_factory) -> Path:
+def reliability_corpus(tmp_path_factory) -> Path:
     """A corpus that takes some seconds to ingest and has problems to report: the sample archive,
-    the real-world EML files and two bad files."""
+    150 generated emails with attachments (the benchmark's generator), two bad files, and the
+    real-world EML files when the shared corpora are present."""
     root = tmp_path_factory.mktemp("reliability") / "corpus"
     generate(root / "sample")
-    shutil.copytree(corpora / "eml", root / "eml")
+    write_mail(root / "generated", Writer(seed=7), 150, Truth(), custodians=2)
+    if CORPORA_PRESENT:
+        shutil.copytree(CORPORA / "eml", root / "eml")
     (root / "bad").mkdir()
     (root / "bad" / "empty.eml").write_bytes(b"")
     (root / "bad" / "junk.xyz").write_bytes(b"\x00\x01 not a document")

@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 import docx
 
+from builders.outlook import Message, msg_bytes
 from indexer.pipeline import custody_for, run_ingest
 from indexer.report import read_report
+from sample_corpora import corpora_params
 from search_api.search import SearchRequest, run_search
 
 
@@ -108,11 +110,11 @@ def _email_with_docx(path: Path, body: str, attachment: bytes) -> Path:
     return path
 
 
-def test_bad_files_are_reported_and_the_rest_of_the_batch_is_indexed(services, settings, corpora, tmp_path):
+def test_bad_files_are_reported_and_the_rest_of_the_batch_is_indexed(services, settings, tmp_path):
     batch = tmp_path / "batch"
     batch.mkdir()
     _email_with_docx(batch / "good.eml", "Annex attached.", _docx_bytes("the annex mentions hydrangea funding"))
-    shutil.copy(corpora / "eml" / "mailparser-mail_outlook_1.eml", batch / "really-a-msg.eml")
+    (batch / "really-a-msg.eml").write_bytes(msg_bytes(Message(subject="Newsletter Prüfung Eröffnungsbilanz")))
     (batch / "empty.eml").write_bytes(b"")
     (batch / "notes.xyz").write_bytes(b"\x00\x01\x02 binary junk")
     truncated = _email_with_docx(batch / "truncated-attachment.eml", "keyword plumbago", _docx_bytes("budget annex " * 50)[:3000])
@@ -146,7 +148,9 @@ def test_bad_files_are_reported_and_the_rest_of_the_batch_is_indexed(services, s
     assert [(h["kind"], h["file_name"]) for h in annex] == [("attachment", "annex.docx")]
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in (Path(__file__).resolve().parents[3] / "shared/corpora/eml").glob("*.eml")))
+@pytest.mark.corpora(sibling=["test_bad_files_are_reported_and_the_rest_of_the_batch_is_indexed",
+                              "tests/indexer/test_hostile_corpus.py::test_hostile_corpus_is_reported_without_crashes_in_bounded_memory"])
+@pytest.mark.parametrize("name", corpora_params("eml", "*.eml"))
 def test_every_real_world_eml_is_indexed_or_reported(services, settings, corpora, tmp_path, name):
     path = corpora / "eml" / name
     custody = custody_for(settings, "Spam Corpus", None, "private", "corpus")

@@ -1,6 +1,7 @@
 """MIME edge cases through the real pipeline: TNEF winmail.dat, signed and encrypted messages,
 calendar invitations, HTML-only and RTF-only bodies, wrong charsets, RFC 2047 headers and
-inline images; generated messages plus the real-world samples in shared/corpora/eml."""
+inline images, delivery reports; generated messages plus the real-world samples in shared/corpora/eml
+(marked `corpora`; each names its generated sibling)."""
 
 from __future__ import annotations
 
@@ -354,6 +355,7 @@ def test_encoded_word_headers_decode_including_malformed_ones(services, settings
     assert [h["id"] for h in _search(services, settings, "büdget", custodian)] == [encoded["id"]]
 
 
+@pytest.mark.corpora(sibling="test_encoded_word_headers_decode_including_malformed_ones")
 @pytest.mark.parametrize("name, subject, sender_name", [
     ("mailparser-mail_test_12.eml", "代开各地增值税发票", "张先生"),
     ("mailparser-mail_test_18.eml", "Test for Comma and Name Bugs", "LastßlName, FirstName"),
@@ -368,6 +370,7 @@ def test_real_encoded_word_headers_decode(services, settings, ingest_files, corp
     assert "=?" not in email["from"]["raw"]
 
 
+@pytest.mark.corpora(sibling="test_wrong_or_unknown_charset_is_recovered_and_reported")
 def test_real_mislabelled_charsets_are_recovered_and_reported(services, settings, ingest_files, corpora):
     custodian = _custodian("Corpus Charsets")
     _, report = ingest_files([corpora / "eml" / "mailparser-mail_test_12.eml", corpora / "eml" / "mailparser-mail_test_6.eml"],
@@ -384,6 +387,7 @@ def test_real_mislabelled_charsets_are_recovered_and_reported(services, settings
 
 # --- inline images and reports ------------------------------------------------------------------
 
+@pytest.mark.corpora(sibling="test_generated_inline_images_are_attachment_children")
 def test_inline_images_are_attachment_children(services, settings, ingest_files, corpora):
     custodian = _custodian("Inline Images")
     ingest_files([corpora / "eml" / "mailparser-mail_test_6.eml"], custodian=custodian)
@@ -394,11 +398,48 @@ def test_inline_images_are_attachment_children(services, settings, ingest_files,
     assert email["body_html"].startswith("<table") and "<img" in email["body_html"]
 
 
+@pytest.mark.corpora(sibling="test_generated_delivery_status_report_keeps_the_bounce_details")
 def test_delivery_status_report_keeps_the_bounce_details(services, settings, ingest_files, corpora):
     custodian = _custodian("Bounce Reader")
     ingest_files([corpora / "eml" / "mailparser-mail_malformed_2.eml"], custodian=custodian)
     (email,) = _docs(services, settings, custodian)
     assert "Final-Recipient" in email["body"] and "Trabajo perfecto a distancia" in email["body"]
+
+
+def test_generated_inline_images_are_attachment_children(services, settings, ingest_files, tmp_path):
+    custodian = _custodian("Inline Generated")
+    message = _message("Inline logos", body=None)
+    message.set_content("Plain alternative.")
+    message.add_alternative('<table><tr><td><img src="cid:one@x"><img src="cid:two@x"></td></tr></table>', subtype="html")
+    html = message.get_payload()[1]
+    for number in (1, 2):  # unnamed inline parts, as mail clients send logos and signatures
+        png = io.BytesIO()
+        Image.new("RGB", (4 + number, 4), "white").save(png, format="PNG")
+        html.add_related(png.getvalue(), maintype="image", subtype="png", cid=f"<{('one', 'two')[number - 1]}@x>")
+    ingest_files([_write(tmp_path, "inline.eml", message)], custodian=custodian)
+    email, *images = _docs(services, settings, custodian)
+    assert [(i["locator"], i["content_type"], i["parent_id"]) for i in images] == [
+        (f"/attachment[{n}]", "image/png", email["id"]) for n in (1, 2)]
+    assert email["attachment_names"] == ["attachment-1", "attachment-2"]
+    assert email["body_html"].startswith("<table") and "<img" in email["body_html"]
+
+
+def test_generated_delivery_status_report_keeps_the_bounce_details(services, settings, ingest_files, tmp_path):
+    custodian = _custodian("Bounce Generated")
+    original = _message("Trabajo perfecto a distancia", "The returned message text.")
+    report = (b"Reporting-MTA: dns; mx.example.net\r\n\r\nFinal-Recipient: rfc822; gone@example.org\r\n"
+              b"Action: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 user unknown\r\n")
+    bounce = (b"From: MAILER-DAEMON@mx.example.net\r\nTo: carol@dhsc.gov.uk\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+              b"Date: " + DATE.encode() + b"\r\nMIME-Version: 1.0\r\n"
+              b'Content-Type: multipart/report; report-type=delivery-status; boundary="dsn"\r\n\r\n'
+              b"--dsn\r\nContent-Type: text/plain\r\n\r\nThis is the mail system. Your message could not be delivered.\r\n"
+              b"--dsn\r\nContent-Type: message/delivery-status\r\n\r\n" + report +
+              b"--dsn\r\nContent-Type: text/rfc822-headers\r\n\r\n" + original.as_bytes().split(b"\n\n")[0] + b"\r\n"
+              b"--dsn--\r\n")
+    ingest_files([_write(tmp_path, "bounce.eml", bounce)], custodian=custodian)
+    (email,) = _docs(services, settings, custodian)
+    assert "Final-Recipient" in email["body"] and "550 5.1.1 user unknown" in email["body"]
+    assert "Trabajo perfecto a distancia" in email["body"]
 
 
 def _png_with_text(text: str) -> bytes:

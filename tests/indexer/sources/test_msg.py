@@ -1,6 +1,7 @@
-"""Outlook .msg files: the real msg-extractor samples, an Outlook message saved as .eml, and
-variants of them rewritten with extract-msg's OLE writer (encrypted, msg-in-msg, HTML-only,
-RTF-only, Exchange sender, submit time) through the real pipeline."""
+"""Outlook .msg files through the real pipeline: messages written from scratch (tests/builders/
+outlook.py: fields, recipients, attachments, dates, bodies, encrypted, signed, Exchange senders,
+damaged) and the real msg-extractor samples and an Outlook message saved as .eml (marked
+`corpora`; each names its generated sibling)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import olefile
 import pytest
 from extract_msg.ole_writer import OleWriter
 
+from builders.outlook import CC, TO, Attachment, Message, msg_bytes
 from indexer.sources import choose, msg
 from search_api.search import SearchRequest, run_search
 
@@ -104,7 +106,7 @@ def _embed(outer: Path, inner: Path, name: str) -> bytes:
     return _ole(streams)
 
 
-def _signed(source: Path) -> bytes:
+def _signed(source: bytes) -> bytes:
     """`source` as a clear-signed S/MIME message: its one attachment holds the multipart/signed MIME."""
     content = EmailMessage()
     content.set_content("Signed content mentions curlewbank.")
@@ -113,7 +115,7 @@ def _signed(source: Path) -> bytes:
     mime = (b'Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256; boundary="sb42"\r\n'
             b"\r\n--sb42\r\n" + content.as_bytes() + b"\r\n--sb42\r\nContent-Type: application/pkcs7-signature; "
             b'name="smime.p7s"\r\nContent-Transfer-Encoding: base64\r\n\r\n' + signature.encode() + b"\r\n--sb42--\r\n")
-    streams = _streams(source.read_bytes())
+    streams = _streams(source)
     for body in ("__substg1.0_1000001F", "__substg1.0_10090102"):
         streams.pop((body,), None)
     streams[("__substg1.0_001A001F",)] = _utf16("IPM.Note.SMIME.MultipartSigned")
@@ -131,6 +133,7 @@ def _signed(source: Path) -> bytes:
 
 # --- the real samples ---------------------------------------------------------------------------
 
+@pytest.mark.corpora(sibling="test_generated_msg_fields_recipients_and_attachments")
 def test_unicode_msg_fields_and_attachments(services, settings, ingest_files, corpora):
     custodian = _custodian("Msg Unicode")
     summary, _ = ingest_files([corpora / UNICODE], custodian=custodian)
@@ -151,6 +154,7 @@ def test_unicode_msg_fields_and_attachments(services, settings, ingest_files, co
     assert [h["id"] for h in _search(services, settings, "\"MSG Extractor\"", custodian)] == [email["id"]]
 
 
+@pytest.mark.corpora(sibling="test_generated_msg_image_attachment_text_is_ocred")
 def test_msg_tif_attachment_text_is_ocred(services, settings, ingest_files, corpora):
     """Needs Tika started with tesseract installed (scripts/install-system-packages.sh): the TIFFs are screenshots."""
     custodian = _custodian("Msg Ocr")
@@ -159,6 +163,7 @@ def test_msg_tif_attachment_text_is_ocred(services, settings, ingest_files, corp
     assert sorted(h["file_name"] for h in hits) == ["import OleFileIO.tif", "raised value error.tif"]
 
 
+@pytest.mark.corpora(sibling="test_generated_msg_without_sent_time_is_dated_by_its_creation_time")
 def test_msg_without_sent_time_is_dated_by_its_creation_time(services, settings, ingest_files, corpora):
     custodian = _custodian("Msg Strange Date")
     _, report = ingest_files([corpora / STRANGE_DATE], custodian=custodian)
@@ -173,6 +178,7 @@ def test_msg_without_sent_time_is_dated_by_its_creation_time(services, settings,
     assert "<b>" in email["body_html"] or "<p>" in email["body_html"]
 
 
+@pytest.mark.corpora(sibling="test_generated_msg_saved_as_eml_is_read_as_msg")
 def test_outlook_message_saved_as_eml_is_read_as_msg(services, settings, ingest_files, corpora):
     path = corpora / OUTLOOK_AS_EML
     assert choose(path, path.read_bytes()[:4096]) is msg
@@ -194,6 +200,7 @@ def test_outlook_message_saved_as_eml_is_read_as_msg(services, settings, ingest_
 
 # --- generated variants -------------------------------------------------------------------------
 
+@pytest.mark.corpora(sibling="test_generated_embedded_msg_is_read_with_its_attachments")
 def test_embedded_msg_is_handed_to_tika_with_its_attachments(services, settings, ingest_files, corpora, tmp_path):
     path = tmp_path / "forward.msg"
     path.write_bytes(_embed(corpora / STRANGE_DATE, corpora / OUTLOOK_AS_EML, "Newsletter"))
@@ -210,21 +217,23 @@ def test_embedded_msg_is_handed_to_tika_with_its_attachments(services, settings,
     assert [h["id"] for h in _search(services, settings, "Personalwesen", custodian) if h["kind"] == "attachment"] == [embedded["id"]]
 
 
-def test_encrypted_msg_is_reported_and_its_headers_indexed(services, settings, ingest_files, corpora, tmp_path):
+def test_encrypted_msg_is_reported_and_its_headers_indexed(services, settings, ingest_files, tmp_path):
     path = tmp_path / "encrypted.msg"
-    path.write_bytes(_variant(corpora / UNICODE, put={"__substg1.0_001A001F": _utf16("IPM.Note.SMIME")}))
+    path.write_bytes(msg_bytes(Message(subject="Sealed figures", sender_email="brian@example.org", body=None,
+                                       message_class="IPM.Note.SMIME",
+                                       attachments=[Attachment("smime.p7m", b"\x30\x82 opaque", "application/pkcs7-mime")])))
     custodian = _custodian("Msg Encrypted")
     _, report = ingest_files([path], custodian=custodian)
     (email,) = _docs(services, settings, custodian)
 
-    assert email["subject"] == "Test for TIF files" and email["from"]["address"] == "brizhou@gmail.com"
+    assert email["subject"] == "Sealed figures" and email["from"]["address"] == "brian@example.org"
     assert email["extraction"] == "failed" and not email.get("body") and "attachment_names" not in email
     assert [(e["code"], e["locator"], e["item_id"]) for e in report] == [("encrypted", "", email["id"])]
 
 
-def test_signed_msg_is_read_from_its_signed_content(services, settings, ingest_files, corpora, tmp_path):
+def test_signed_msg_is_read_from_its_signed_content(services, settings, ingest_files, tmp_path):
     path = tmp_path / "signed.msg"
-    path.write_bytes(_signed(corpora / STRANGE_DATE))
+    path.write_bytes(_signed(msg_bytes(Message(subject="Signed note", body="Outer body is replaced."))))
     custodian = _custodian("Msg Signed")
     _, report = ingest_files([path], custodian=custodian)
     email, annex = _docs(services, settings, custodian)
@@ -237,37 +246,42 @@ def test_signed_msg_is_read_from_its_signed_content(services, settings, ingest_f
     assert [h["id"] for h in _search(services, settings, "godwitmarsh", custodian)] == [annex["id"]]
 
 
-def test_html_only_and_rtf_only_msg_bodies_become_text(services, settings, ingest_files, corpora, tmp_path):
+def test_html_only_and_rtf_only_msg_bodies_become_text(services, settings, ingest_files, tmp_path):
     html_only = tmp_path / "html-only.msg"
-    html_only.write_bytes(_variant(corpora / OUTLOOK_AS_EML, drop=("__substg1.0_1000001F", "__substg1.0_10090102")))
-    wrapped = tmp_path / "rtf-wrapped-html.msg"  # the HTML is de-encapsulated from the RTF body
-    wrapped.write_bytes(_variant(corpora / STRANGE_DATE, drop=("__substg1.0_1000001F",)))
+    html_only.write_bytes(msg_bytes(Message(body=None, html=(
+        b"<html><head><style>p {color: red}</style></head><body><p>Wenn Sie diesen Newsletter nicht lesen "
+        b"k&ouml;nnen, klicken Sie hier.</p></body></html>"))))
+    wrapped = tmp_path / "rtf-wrapped-html.msg"  # Outlook's HTML stored inside the RTF body (\fromhtml1)
+    wrapped.write_bytes(msg_bytes(Message(body=None, rtf_compressed=compressed_rtf.compress(
+        rb"{\rtf1\ansi\ansicpg1252\fromhtml1 \deff0{\fonttbl{\f0\fswiss Arial;}}{\*\htmltag19 <html>}{\*\htmltag50 <body>}"
+        rb"{\*\htmltag64 <p>}\htmlrtf {\htmlrtf0 Dear John Doe, the wrapped note mentions ibisgrove.{\*\htmltag72 </p>}"
+        rb"\htmlrtf }\htmlrtf0 {\*\htmltag58 </body>}{\*\htmltag27 </html>}}"))))
     rtf_only = tmp_path / "rtf-only.msg"
     rtf = compressed_rtf.compress(rb"{\rtf1\ansi\deff0{\fonttbl{\f0 Arial;}}\f0 The rich text mentions quokkaridge.\par}")
-    rtf_only.write_bytes(_variant(corpora / STRANGE_DATE, drop=("__substg1.0_1000001F",), put={"__substg1.0_10090102": rtf}))
+    rtf_only.write_bytes(msg_bytes(Message(body=None, rtf_compressed=rtf)))
     custodian = _custodian("Msg Bodies")
     _, report = ingest_files([html_only, wrapped, rtf_only], custodian=custodian)
     emails = {Path(d["source_path"]).name: d for d in _docs(services, settings, custodian) if d["kind"] == "email"}
 
     assert "encrypted" not in {e["code"] for e in report}
-    assert "Wenn Sie diesen Newsletter nicht lesen" in emails["html-only.msg"]["body"]
-    assert "<" not in emails["html-only.msg"]["body"][:200] and "<p>" in emails["html-only.msg"]["body_html"]
+    assert "Wenn Sie diesen Newsletter nicht lesen können" in emails["html-only.msg"]["body"]
+    assert "<" not in emails["html-only.msg"]["body"] and "color" not in emails["html-only.msg"]["body"]
+    assert "<p>" in emails["html-only.msg"]["body_html"]
     assert "John Doe" in emails["rtf-wrapped-html.msg"]["body"] and "\\rtf" not in emails["rtf-wrapped-html.msg"]["body"]
+    assert [h["id"] for h in _search(services, settings, "ibisgrove", custodian)] == [emails["rtf-wrapped-html.msg"]["id"]]
     assert emails["rtf-only.msg"]["body"] == "The rich text mentions quokkaridge."
     assert "body_html" not in emails["rtf-only.msg"]
 
 
-def test_exchange_sender_keeps_x500_raw_and_prefers_smtp(services, settings, ingest_files, corpora, tmp_path):
+def test_exchange_sender_keeps_x500_raw_and_prefers_smtp(services, settings, ingest_files, tmp_path):
     x500 = "/O=EXCHANGELABS/OU=EXCHANGE ADMINISTRATIVE GROUP (FYDIBOHF23SPDLT)/CN=RECIPIENTS/CN=JSMITH"
     sent = datetime(2020, 3, 1, 10, 0, 0, tzinfo=timezone.utc)
+    exchange = dict(sender_name="Jane Smith", sender_email=x500, sender_addrtype="EX", submit_time=None,
+                    creation_time=datetime(2016, 2, 23, 14, 57, tzinfo=timezone.utc))
     exchange_only = tmp_path / "exchange-only.msg"
-    exchange_only.write_bytes(_variant(corpora / STRANGE_DATE, put={
-        "__substg1.0_0C1A001F": _utf16("Jane Smith"), "__substg1.0_0C1F001F": _utf16(x500), "__substg1.0_0C1E001F": _utf16("EX")},
-        fixed={0x00390040: _filetime(sent)}))
+    exchange_only.write_bytes(msg_bytes(Message(**{**exchange, "submit_time": sent})))
     with_smtp = tmp_path / "with-smtp.msg"
-    with_smtp.write_bytes(_variant(corpora / STRANGE_DATE, put={
-        "__substg1.0_0C1A001F": _utf16("Jane Smith"), "__substg1.0_0C1F001F": _utf16(x500),
-        "__substg1.0_0C1E001F": _utf16("EX"), "__substg1.0_5D01001F": _utf16("Jane.Smith@dhsc.gov.uk")}))
+    with_smtp.write_bytes(msg_bytes(Message(**exchange, sender_smtp="Jane.Smith@dhsc.gov.uk")))
     custodian = _custodian("Msg Exchange")
     ingest_files([exchange_only, with_smtp], custodian=custodian)
     emails = {Path(d["source_path"]).name: d for d in _docs(services, settings, custodian)}
@@ -279,9 +293,9 @@ def test_exchange_sender_keeps_x500_raw_and_prefers_smtp(services, settings, ing
                                                "address": "jane.smith@dhsc.gov.uk"}
 
 
-def test_damaged_msg_is_reported_corrupt(ingest_files, corpora, tmp_path):
+def test_damaged_msg_is_reported_corrupt(ingest_files, tmp_path):
     damaged = tmp_path / "damaged.msg"
-    damaged.write_bytes((corpora / STRANGE_DATE).read_bytes()[:1536])
+    damaged.write_bytes(msg_bytes(Message(attachments=[Attachment("big.bin", bytes(range(256)) * 64)]))[:1536])
     _, report = ingest_files([damaged], custodian=_custodian("Msg Damaged"))
     assert [(e["code"], e["locator"]) for e in report] == [("corrupt", "")]
     assert "not a readable Outlook message" in report[0]["reason"]
@@ -300,7 +314,106 @@ def test_ole_files_that_hold_no_message_are_not_claimed(tmp_path):
     assert msg.accepts(tmp_path, b"") == 0
 
 
+@pytest.mark.corpora(sibling="test_generated_msg_saved_as_eml_is_read_as_msg")
 @pytest.mark.parametrize("name", [STRANGE_DATE, UNICODE])
 def test_real_msg_samples_are_claimed_by_the_msg_reader(corpora, name):
     path = corpora / name
     assert choose(path, path.read_bytes()[:4096]) is msg
+
+
+# --- generated messages: the siblings of the real-sample tests ----------------------------------
+
+def _png_with_text(text: str) -> bytes:
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", (900, 160), "white")
+    ImageDraw.Draw(image).text((30, 40), text, fill="black", font=ImageFont.load_default(size=56))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=0)  # uncompressed, like a scan: above the OCR size threshold
+    return buffer.getvalue()
+
+
+GENERATED_HEADERS = ("Received: from mail.example.org by mx.example.net; Thu, 4 Mar 2021 11:30:05 +0200\r\n"
+                     "Date: Thu, 4 Mar 2021 11:30:00 +0200\r\nMessage-ID: <field-test@example.org>\r\n"
+                     "From: =?utf-8?q?Zo=C3=AB_Ng?= <zoe.ng@example.org>\r\nSubject: Vorläufige Prüfung\r\n\r\n")
+
+
+def test_generated_msg_fields_recipients_and_attachments(services, settings, ingest_files, tmp_path):
+    path = tmp_path / "fields.msg"
+    path.write_bytes(msg_bytes(Message(
+        subject="Vorläufige Prüfung — 予算", body="The provisional audit mentions the Eröffnungsbilanz in full.",
+        sender_name="Zoë Ng", sender_email="zoe.ng@example.org",
+        recipients=[(TO, "Brian Zhou", "brianzhou@example.com"), (TO, "Ana Ruiz", "ana.ruiz@example.com"),
+                    (CC, "Zoë Ng", "zoe.ng@example.org")],
+        transport_headers=GENERATED_HEADERS, message_id="<field-test@example.org>",
+        attachments=[Attachment("notes.txt", "Attached notes mention marshwort.".encode(), "text/plain"),
+                     Attachment("Übersicht.csv", b"line,amount\nfirst,12\n", "text/csv")])))
+    custodian = _custodian("Msg Generated")
+    summary, report = ingest_files([path], custodian=custodian)
+    email, *attachments = _docs(services, settings, custodian)
+
+    assert report == []
+    assert email["subject"] == "Vorläufige Prüfung — 予算"
+    assert _parsed(email["from"]) == {"raw": "Zoë Ng <zoe.ng@example.org>", "name": "Zoë Ng", "address": "zoe.ng@example.org"}
+    assert [a["address"] for a in email["to"]] == ["brianzhou@example.com", "ana.ruiz@example.com"]
+    assert [a["raw"] for a in email["cc"]] == ["Zoë Ng <zoe.ng@example.org>"]
+    assert (email["date"], email["timezone"]) == ("2021-03-04T09:30:00Z", "+02:00")
+    assert email["message_id"] == "<field-test@example.org>"
+    assert email["body"].startswith("The provisional audit mentions")
+    assert email["attachment_names"] == ["notes.txt", "Übersicht.csv"]
+    assert [(a["file_name"], a["locator"], a["parent_id"]) for a in attachments] == [
+        ("notes.txt", "/attachment[1]", email["id"]), ("Übersicht.csv", "/attachment[2]", email["id"])]
+    assert summary.items_by_kind == {"email": 1, "attachment": 2}
+    assert [h["id"] for h in _search(services, settings, "Eröffnungsbilanz", custodian)] == [email["id"]]
+    assert [h["id"] for h in _search(services, settings, "marshwort", custodian)] == [attachments[0]["id"]]
+
+
+def test_generated_msg_image_attachment_text_is_ocred(services, settings, ingest_files, tmp_path):
+    """Needs Tika started with tesseract installed (scripts/install-system-packages.sh)."""
+    path = tmp_path / "scan.msg"
+    path.write_bytes(msg_bytes(Message(attachments=[Attachment("scan.png", _png_with_text("Refactoring plover"), "image/png")])))
+    custodian = _custodian("Msg Generated Ocr")
+    ingest_files([path], custodian=custodian)
+    assert [h["file_name"] for h in _search(services, settings, "Refactoring", custodian)] == ["scan.png"]
+
+
+def test_generated_msg_without_sent_time_is_dated_by_its_creation_time(services, settings, ingest_files, tmp_path):
+    path = tmp_path / "draft.msg"
+    created = datetime(2016, 2, 23, 14, 57, 50, 904000, tzinfo=timezone.utc)
+    path.write_bytes(msg_bytes(Message(subject="Draft without a sender", submit_time=None, creation_time=created,
+                                       sender_name=None, sender_email=None, body=None,
+                                       html=b"<html><body><p>Dear <b>John Doe</b>, a draft.</p></body></html>")))
+    custodian = _custodian("Msg Generated Draft")
+    _, report = ingest_files([path], custodian=custodian)
+    (email,) = _docs(services, settings, custodian)
+    assert report == []
+    assert email["date"].startswith("2016-02-23T14:57:50.904")
+    assert any("no sent or received time" in p for p in email["problems"])
+    assert [a["address"] for a in email["to"]] == ["bob@example.org"]
+    assert "from" not in email
+    assert "John Doe" in email["body"] and "<b>" in email["body_html"]
+
+
+def test_generated_msg_saved_as_eml_is_read_as_msg(services, settings, ingest_files, tmp_path):
+    path = tmp_path / "newsletter.eml"
+    path.write_bytes(msg_bytes(Message(subject="Newsletter Prüfung Eröffnungsbilanz", body="Newsletter body.")))
+    assert choose(path, path.read_bytes()[:4096]) is msg
+    custodian = _custodian("Msg Generated As Eml")
+    _, report = ingest_files([path], custodian=custodian)
+    (email,) = _docs(services, settings, custodian)
+    assert "unsupported" not in {e["code"] for e in report}
+    assert email["subject"] == "Newsletter Prüfung Eröffnungsbilanz" and email["kind"] == "email"
+
+
+def test_generated_embedded_msg_is_read_with_its_attachments(services, settings, ingest_files, tmp_path):
+    inner = Message(subject="Inner briefing", body="The forwarded briefing mentions sandpiperholt.",
+                    attachments=[Attachment("annex.txt", b"The inner annex mentions dunlincove.", "text/plain")])
+    path = tmp_path / "forward.msg"
+    path.write_bytes(msg_bytes(Message(subject="Fwd: Inner briefing", attachments=[Attachment("Inner briefing", message=inner)])))
+    custodian = _custodian("Msg Generated In Msg")
+    _, report = ingest_files([path], custodian=custodian)
+    outer = next(d for d in _docs(services, settings, custodian) if d.get("subject") == "Fwd: Inner briefing")
+    assert report == []
+    for word in ("sandpiperholt", "dunlincove"):
+        (hit,) = _search(services, settings, word, custodian)
+        assert hit["family_id"] == outer["id"] and hit["id"] != outer["id"]

@@ -1,4 +1,4 @@
-"""Outlook PST stores through readpst: the real java-libpst samples (contacts, an appointment, a
+"""Outlook PST stores through readpst: the real java-libpst samples kept in tests/data (contacts, an appointment, a
 distribution list, a password), a truncated copy, a file that only claims to be a PST, and the
 conversion of readpst's email output (RFC 822 files) into email items."""
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from email.message import EmailMessage
+from pathlib import Path
 
 from indexer.enrich.hashing import file_sha256
 from indexer.extract import TikaExtractor
@@ -15,6 +16,8 @@ from indexer.sources import choose, pst
 from indexer.sources.base import Limits, SourceContext
 from search_api.search import SearchRequest, run_search
 
+# No library writes PST files, so two small real stores are kept in the repository (tests/data/MANIFEST.md).
+DATA = Path(__file__).resolve().parents[2] / "data"
 DIST_LIST = "pst/javalibpst-dist-list.pst"
 PASSWORDED = "pst/javalibpst-passworded.pst"
 
@@ -34,15 +37,15 @@ def _search(services, settings, q: str, custodian: str) -> list[dict]:
     return run_search(services, settings.items_alias, SearchRequest(q=q, custodian=[custodian], size=50))["hits"]
 
 
-def test_pst_is_chosen_by_its_signature(corpora, tmp_path):
+def test_pst_is_chosen_by_its_signature(tmp_path):
     renamed = tmp_path / "mailbox.bin"
-    shutil.copy(corpora / DIST_LIST, renamed)
+    shutil.copy(DATA / DIST_LIST, renamed)
     assert choose(renamed, renamed.read_bytes()[:4096]) is pst
 
 
-def test_contact_and_appointment_are_indexed_with_folder_locators(services, settings, corpora, ingest_files):
+def test_contact_and_appointment_are_indexed_with_folder_locators(services, settings, ingest_files):
     custodian = _custodian()
-    summary, report = ingest_files([corpora / DIST_LIST], custodian=custodian)
+    summary, report = ingest_files([DATA / DIST_LIST], custodian=custodian)
 
     assert summary.files == 1
     assert dict(summary.items_by_kind) == {"document": 2}
@@ -66,12 +69,12 @@ def test_contact_and_appointment_are_indexed_with_folder_locators(services, sett
     # The distribution list is the one item readpst cannot convert: reported against its folder.
     assert [(e["code"], e["locator"]) for e in report] == [("unsupported", "Personal Folders/Contacts")]
     assert "skipped 1 item" in report[0]["reason"]
-    assert report[0]["source_path"] == str((corpora / DIST_LIST).resolve())
+    assert report[0]["source_path"] == str((DATA / DIST_LIST).resolve())
 
 
-def test_password_protected_pst_is_read_not_skipped(services, settings, corpora, ingest_files):
+def test_password_protected_pst_is_read_not_skipped(services, settings, ingest_files):
     custodian = _custodian()
-    summary, report = ingest_files([corpora / PASSWORDED], custodian=custodian)
+    summary, report = ingest_files([DATA / PASSWORDED], custodian=custodian)
 
     # A PST password is a checksum readpst ignores: the store's contact is indexed.
     assert dict(summary.items_by_kind) == {"document": 1}
@@ -87,9 +90,9 @@ def test_password_protected_pst_is_read_not_skipped(services, settings, corpora,
     assert len(report) == 3
 
 
-def test_truncated_pst_is_reported_and_what_remains_is_indexed(services, settings, corpora, ingest_files, tmp_path):
+def test_truncated_pst_is_reported_and_what_remains_is_indexed(services, settings, ingest_files, tmp_path):
     cut = tmp_path / "cut.pst"
-    cut.write_bytes((corpora / DIST_LIST).read_bytes()[:131072])
+    cut.write_bytes((DATA / DIST_LIST).read_bytes()[:131072])
     custodian = _custodian()
     summary, report = ingest_files([cut], custodian=custodian)
 
@@ -100,9 +103,9 @@ def test_truncated_pst_is_reported_and_what_remains_is_indexed(services, setting
     assert "271360 bytes" in truncated[0]["reason"] and "131072" in truncated[0]["reason"]
 
 
-def test_pst_cut_before_its_folders_is_reported_as_corrupt(services, settings, corpora, ingest_files, tmp_path):
+def test_pst_cut_before_its_folders_is_reported_as_corrupt(services, settings, ingest_files, tmp_path):
     cut = tmp_path / "header-only.pst"
-    cut.write_bytes((corpora / DIST_LIST).read_bytes()[:4096])
+    cut.write_bytes((DATA / DIST_LIST).read_bytes()[:4096])
     custodian = _custodian()
     summary, report = ingest_files([cut], custodian=custodian)
 

@@ -1,4 +1,4 @@
-"""Slack workspace exports: the real slack-export-viewer test archive, and generated exports
+"""Slack workspace exports: the real slack-export-viewer test archive (marked `corpora`), and generated exports
 (zip, zip with a top folder, unpacked folder) covering threads, DMs, subtypes, files and bad input."""
 
 from __future__ import annotations
@@ -141,11 +141,13 @@ def _sample_day_files(path: Path) -> dict[str, list[dict]]:
         return {name: json.loads(archive.read(name)) for name in sorted(archive.namelist()) if name.count("/") == 1 and name.endswith(".json")}
 
 
+@pytest.mark.corpora(sibling="test_accepts_exports_but_not_other_zips_or_folders")
 def test_sample_is_claimed_by_the_slack_reader(corpora):
     path = corpora / SAMPLE
     assert choose(path, path.read_bytes()[:4096]) is slack
 
 
+@pytest.mark.corpora(sibling=["test_messages_times_senders_and_events", "test_direct_messages_private_channels_and_group_dms"])
 def test_sample_counts_per_channel_match_its_day_files(corpora, context):
     path = corpora / SAMPLE
     days = _sample_day_files(path)
@@ -164,6 +166,7 @@ def test_sample_counts_per_channel_match_its_day_files(corpora, context):
     assert len({i.conversation_id for i in items}) == len(expected)
 
 
+@pytest.mark.corpora(sibling=["test_messages_times_senders_and_events", "test_bundled_files_are_extracted_and_linked_others_only_named"])
 def test_sample_concrete_messages(corpora, context):
     path = corpora / SAMPLE
     items, _ = _read(path, context(path))
@@ -183,6 +186,7 @@ def test_sample_concrete_messages(corpora, context):
     assert bot.body.startswith("[enrique:master] 1 new commit by Anthony Bilinski:\ned1acbe (https://github.com/")
 
 
+@pytest.mark.corpora(sibling="test_generated_zip_ingests_and_attachment_text_is_searchable")
 def test_sample_ingests_and_is_searchable(corpora, ingest_files, services, settings):
     custodian = f"Slack Sample {uuid.uuid4().hex[:6]}"
     summary, report = ingest_files([corpora / SAMPLE], custodian=custodian)

@@ -84,6 +84,7 @@ SAMPLES = {
 }
 
 
+@pytest.mark.corpora(sibling=["test_android_export_reads_senders_multiline_bodies_and_events", "test_separators_and_two_digit_years_share_one_parser", "test_us_12h_layout_with_narrow_no_break_space_is_read_month_first"])
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_real_sample_gives_one_item_per_timestamped_line(name, corpora, read_export):
     path = corpora / "whatsapp" / name
@@ -103,6 +104,7 @@ def test_real_sample_gives_one_item_per_timestamped_line(name, corpora, read_exp
     assert [i.locator for i in items[:2]] == ["line[1]", "line[2]"]
 
 
+@pytest.mark.corpora(sibling="test_android_export_reads_senders_multiline_bodies_and_events")
 def test_pokemon_sample_marks_both_encryption_notices_without_a_sender(corpora, read_export):
     items, _, _ = read_export(corpora / "whatsapp" / "whatstk-pokemon.txt")
     assert [(i.event, i.sender) for i in items[:2]] == [("encryption_notice", None), ("encryption_notice", None)]
@@ -111,6 +113,7 @@ def test_pokemon_sample_marks_both_encryption_notices_without_a_sender(corpora, 
     assert "Pokemon Chat" not in [p.raw for p in items[2].participants]
 
 
+@pytest.mark.corpora(sibling="test_times_going_backwards_keep_the_export_order")
 def test_12h_sample_keeps_export_order_when_times_go_backwards(corpora, read_export):
     items, _, _ = read_export(corpora / "whatsapp" / "whatstk-example-12h.txt")
     oak, ash = items[8], items[9]
@@ -119,6 +122,7 @@ def test_12h_sample_keeps_export_order_when_times_go_backwards(corpora, read_exp
     assert (items[0].event, items[0].body) == ("other_system", "You created group \u201cSample Group\u201d")
 
 
+@pytest.mark.corpora(sibling="test_a_sender_that_is_an_impossible_phone_stays_a_name")
 def test_lorem_sample_keeps_an_impossible_phone_as_a_name(corpora, read_export):
     items, _, _ = read_export(corpora / "whatsapp" / "whatstk-lorem.txt")
     phone = next(i.sender for i in items if i.sender.raw.startswith("+"))
@@ -126,6 +130,7 @@ def test_lorem_sample_keeps_an_impossible_phone_as_a_name(corpora, read_export):
     assert sorted(p.raw for p in items[0].participants) == ["+1 123 456 789", "Giuseppe", "John", "Mary"]
 
 
+@pytest.mark.corpora(sibling="test_ios_zip_media_text_is_searchable_after_ingest")
 def test_real_samples_ingest_and_search(corpora, ingest_files, services, settings):
     paths = [corpora / "whatsapp" / name for name in sorted(SAMPLES)]
     expected = sum(sum(1 for line in p.read_text(encoding="utf-8").splitlines() if re.match(r"\[?\d", line)) for p in paths)
@@ -225,6 +230,25 @@ def test_spanish_a_m_p_m_and_lowercase_am_pm(tmp_path, read_export):
     assert problems == []
     assert [i.date for i in items] == ["2023-02-14T09:05:00Z", "2023-02-14T19:40:00Z", "2023-02-15T00:10:00Z"]
     assert [i.sender.raw for i in items] == ["Ana", "Luis", "Ana"]
+
+
+def test_times_going_backwards_keep_the_export_order(tmp_path, read_export):
+    text = ("2016-08-07, 10:45 PM - Prof. Oak: late reply\n2016-08-07, 5:45 PM - Ash Ketchum: earlier, but exported after\n"
+            "2016-08-08, 9:00 AM - Prof. Oak: next day\n")
+    items, problems, _ = read_export(_write_text(tmp_path / "backwards.txt", text), zone="UTC")
+    assert problems == []
+    assert [(i.seq, i.sender.raw, i.date) for i in items] == [
+        (0, "Prof. Oak", "2016-08-07T22:45:00Z"), (1, "Ash Ketchum", "2016-08-07T17:45:00Z"), (2, "Prof. Oak", "2016-08-08T09:00:00Z")]
+
+
+def test_a_sender_that_is_an_impossible_phone_stays_a_name(tmp_path, read_export):
+    text = "[20-10-19 10:16:03] +1 123 456 789: Lorem ipsum\n[20-10-19 10:17:00] +44 7700 900123: dolor sit\n"
+    items, problems, _ = read_export(_write_text(tmp_path / "phones.txt", text))
+    assert problems == []
+    impossible, real = (i.sender for i in items)
+    assert (impossible.raw, impossible.name, impossible.address) == ("+1 123 456 789", "+1 123 456 789", None)
+    assert real.raw == "+44 7700 900123" and real.address == "+447700900123"
+    assert sorted(p.raw for p in items[0].participants) == ["+1 123 456 789", "+44 7700 900123"]
 
 
 def test_separators_and_two_digit_years_share_one_parser(tmp_path, read_export):
