@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import shutil
 from email.message import EmailMessage
 from pathlib import Path
 

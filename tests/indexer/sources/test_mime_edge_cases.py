@@ -15,8 +15,9 @@ from pathlib import Path
 import compressed_rtf
 import docx
 import pytest
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
+from builders.images import png_with_text
 from indexer.sources.html_body import sanitize_html
 from indexer.sources.mime_parts import decode_bytes
 from search_api.search import SearchRequest, run_search
@@ -442,20 +443,12 @@ def test_generated_delivery_status_report_keeps_the_bounce_details(services, set
     assert "Trabajo perfecto a distancia" in email["body"]
 
 
-def _png_with_text(text: str) -> bytes:
-    image = Image.new("RGB", (900, 160), "white")
-    ImageDraw.Draw(image).text((30, 40), text, fill="black", font=ImageFont.load_default(size=56))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=0)  # uncompressed, like a scan: above the OCR size threshold
-    return buffer.getvalue()
-
-
 def test_inline_image_text_is_ocred(services, settings, ingest_files, tmp_path):
     """Needs Tika started with tesseract installed (scripts/install-system-packages.sh)."""
     custodian = _custodian("Ocr Reader")
     message = _message("Scanned notice", body=None)
     message.set_content('<p>See the notice:</p><img src="cid:notice@dhsc">', subtype="html")
-    message.add_related(_png_with_text("INVOICE PELICAN 4471"), maintype="image", subtype="png", cid="<notice@dhsc>")
+    message.add_related(png_with_text("INVOICE PELICAN 4471"), maintype="image", subtype="png", cid="<notice@dhsc>")
     _, report = ingest_files([_write(tmp_path, "scan.eml", message)], custodian=custodian)
 
     email, image = _docs(services, settings, custodian)

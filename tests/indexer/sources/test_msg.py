@@ -6,7 +6,6 @@ damaged) and the real msg-extractor samples and an Outlook message saved as .eml
 from __future__ import annotations
 
 import base64
-import io
 import struct
 import uuid
 from datetime import datetime, timezone
@@ -14,11 +13,10 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import compressed_rtf
-import olefile
 import pytest
-from extract_msg.ole_writer import OleWriter
 
-from builders.outlook import CC, TO, Attachment, Message, msg_bytes
+from builders.images import png_with_text
+from builders.outlook import CC, TO, Attachment, Message, msg_bytes, ole_bytes, read_streams
 from indexer.sources import choose, msg
 from search_api.search import SearchRequest, run_search
 
@@ -48,53 +46,18 @@ def _search(services, settings, q: str, custodian: str) -> list[dict]:
 
 # --- building variants of real .msg files -------------------------------------------------------
 
-def _streams(data: bytes) -> dict[tuple[str, ...], bytes]:
-    ole = olefile.OleFileIO(data)
-    try:
-        return {tuple(p): ole.openstream(p).read() for p in ole.listdir(streams=True, storages=False)}
-    finally:
-        ole.close()
-
-
-def _ole(streams: dict[tuple[str, ...], bytes]) -> bytes:
-    writer = OleWriter()
-    for path in sorted(streams, key=len):
-        writer.addEntry(list(path), streams[path])
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
-
-
 def _utf16(text: str) -> bytes:
     return text.encode("utf-16-le")
 
 
-def _filetime(moment: datetime) -> int:
-    return int((moment - datetime(1601, 1, 1, tzinfo=timezone.utc)).total_seconds() * 10_000_000)
-
-
-def _variant(source: Path, drop: tuple[str, ...] = (), put: dict[str, bytes] | None = None,
-             fixed: dict[int, int] | None = None) -> bytes:
-    """`source` with top-level streams dropped or replaced, and fixed-size properties (tag → value) added."""
-    streams = _streams(source.read_bytes())
-    for name in drop:
-        streams.pop((name,), None)
-    streams.update({(name,): data for name, data in (put or {}).items()})
-    if fixed:
-        properties = streams[("__properties_version1.0",)]
-        streams[("__properties_version1.0",)] = properties + b"".join(
-            struct.pack("<IIQ", tag, 6, value) for tag, value in fixed.items())
-    return _ole(streams)
-
-
 def _embed(outer: Path, inner: Path, name: str) -> bytes:
     """`outer` with `inner` attached as an embedded message (PR_ATTACH_METHOD = 5, ATTACH_EMBEDDED_MSG)."""
-    streams = _streams(outer.read_bytes())
+    streams = read_streams(outer.read_bytes())
     attachment = "__attach_version1.0_#00000000"
     streams[(attachment, "__properties_version1.0")] = b"\x00" * 8 + b"".join(
         struct.pack("<IIQ", tag, 6, value) for tag, value in ((0x37050003, 5), (0x0E210003, 0), (0x370B0003, 0xFFFFFFFF)))
     streams[(attachment, "__substg1.0_3001001F")] = _utf16(name)
-    for path, data in _streams(inner.read_bytes()).items():
+    for path, data in read_streams(inner.read_bytes()).items():
         if path[0] == "__nameid_version1.0":
             continue  # an embedded message uses its parent's named-property map
         if path == ("__properties_version1.0",):
@@ -103,7 +66,7 @@ def _embed(outer: Path, inner: Path, name: str) -> bytes:
     root = bytearray(streams[("__properties_version1.0",)])
     root[12:16] = root[20:24] = struct.pack("<I", 1)  # next attachment id, attachment count
     streams[("__properties_version1.0",)] = bytes(root)
-    return _ole(streams)
+    return ole_bytes(streams)
 
 
 def _signed(source: bytes) -> bytes:
@@ -115,7 +78,7 @@ def _signed(source: bytes) -> bytes:
     mime = (b'Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256; boundary="sb42"\r\n'
             b"\r\n--sb42\r\n" + content.as_bytes() + b"\r\n--sb42\r\nContent-Type: application/pkcs7-signature; "
             b'name="smime.p7s"\r\nContent-Transfer-Encoding: base64\r\n\r\n' + signature.encode() + b"\r\n--sb42--\r\n")
-    streams = _streams(source)
+    streams = read_streams(source)
     for body in ("__substg1.0_1000001F", "__substg1.0_10090102"):
         streams.pop((body,), None)
     streams[("__substg1.0_001A001F",)] = _utf16("IPM.Note.SMIME.MultipartSigned")
@@ -128,7 +91,7 @@ def _signed(source: bytes) -> bytes:
     root = bytearray(streams[("__properties_version1.0",)])
     root[12:16] = root[20:24] = struct.pack("<I", 1)
     streams[("__properties_version1.0",)] = bytes(root)
-    return _ole(streams)
+    return ole_bytes(streams)
 
 
 # --- the real samples ---------------------------------------------------------------------------
@@ -304,7 +267,7 @@ def test_damaged_msg_is_reported_corrupt(ingest_files, tmp_path):
 def test_ole_files_that_hold_no_message_are_not_claimed(tmp_path):
     streams = {("WordDocument",): b"\x00" * 4096, ("\x05SummaryInformation",): b"\x00" * 64}
     document = tmp_path / "letter.doc"
-    document.write_bytes(_ole(streams))
+    document.write_bytes(ole_bytes(streams))
     renamed = tmp_path / "letter.eml"
     renamed.write_bytes(document.read_bytes())
     head = document.read_bytes()[:4096]
@@ -322,16 +285,6 @@ def test_real_msg_samples_are_claimed_by_the_msg_reader(corpora, name):
 
 
 # --- generated messages: the siblings of the real-sample tests ----------------------------------
-
-def _png_with_text(text: str) -> bytes:
-    from PIL import Image, ImageDraw, ImageFont
-
-    image = Image.new("RGB", (900, 160), "white")
-    ImageDraw.Draw(image).text((30, 40), text, fill="black", font=ImageFont.load_default(size=56))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=0)  # uncompressed, like a scan: above the OCR size threshold
-    return buffer.getvalue()
-
 
 GENERATED_HEADERS = ("Received: from mail.example.org by mx.example.net; Thu, 4 Mar 2021 11:30:05 +0200\r\n"
                      "Date: Thu, 4 Mar 2021 11:30:00 +0200\r\nMessage-ID: <field-test@example.org>\r\n"
@@ -371,7 +324,7 @@ def test_generated_msg_fields_recipients_and_attachments(services, settings, ing
 def test_generated_msg_image_attachment_text_is_ocred(services, settings, ingest_files, tmp_path):
     """Needs Tika started with tesseract installed (scripts/install-system-packages.sh)."""
     path = tmp_path / "scan.msg"
-    path.write_bytes(msg_bytes(Message(attachments=[Attachment("scan.png", _png_with_text("Refactoring plover"), "image/png")])))
+    path.write_bytes(msg_bytes(Message(attachments=[Attachment("scan.png", png_with_text("Refactoring plover"), "image/png")])))
     custodian = _custodian("Msg Generated Ocr")
     ingest_files([path], custodian=custodian)
     assert [h["file_name"] for h in _search(services, settings, "Refactoring", custodian)] == ["scan.png"]
