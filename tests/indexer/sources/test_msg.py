@@ -304,3 +304,40 @@ def test_ole_files_that_hold_no_message_are_not_claimed(tmp_path):
 def test_real_msg_samples_are_claimed_by_the_msg_reader(corpora, name):
     path = corpora / name
     assert choose(path, path.read_bytes()[:4096]) is msg
+
+
+def _attached(source: Path, files: dict[str, bytes]) -> bytes:
+    """`source` (a message without attachments) with `files` attached by value (PR_ATTACH_METHOD = 1)."""
+    streams = _streams(source.read_bytes())
+    for number, (name, data) in enumerate(files.items()):
+        attachment = f"__attach_version1.0_#{number:08X}"
+        streams[(attachment, "__properties_version1.0")] = b"\x00" * 8 + b"".join(
+            struct.pack("<IIQ", tag, 6, value) for tag, value in ((0x37050003, 1), (0x0E210003, number)))
+        streams[(attachment, "__substg1.0_37010102")] = data
+        streams[(attachment, "__substg1.0_3707001F")] = _utf16(name)
+        streams[(attachment, "__substg1.0_370E001F")] = _utf16("text/plain")
+    root = bytearray(streams[("__properties_version1.0",)])
+    root[12:16] = root[20:24] = struct.pack("<I", len(files))  # next attachment id, attachment count
+    streams[("__properties_version1.0",)] = bytes(root)
+    return _ole(streams)
+
+
+def test_msg_dup_group_counts_the_attachments(services, settings, ingest_files, corpora, tmp_path):
+    """The same message held by two custodians is one group; the same message with another attachment is
+    not, so "show each duplicate once" never hides an attachment nobody has seen."""
+    variants = {"first.msg": {"annex.txt": b"annex: ternfield costs"}, "other-annex.msg": {"annex.txt": b"annex: other costs"},
+                "no-annex.msg": {}}
+    for name, files in variants.items():
+        (tmp_path / name).write_bytes(_attached(corpora / STRANGE_DATE, files))
+    holder, other_holder = _custodian("Msg Dups"), _custodian("Msg Dups Copy")
+    assert ingest_files([tmp_path / name for name in variants], custodian=holder)[1] == []
+    assert ingest_files([tmp_path / "first.msg"], custodian=other_holder)[1] == []
+    docs = _docs(services, settings, holder)
+    emails = {Path(d["source_path"]).name: d for d in docs if d["kind"] == "email"}
+    assert emails["first.msg"]["attachment_names"] == ["annex.txt"]
+    assert sorted(d["body"] for d in docs if d["kind"] == "attachment") == ["annex: other costs", "annex: ternfield costs"]
+    (copy,) = [d for d in _docs(services, settings, other_holder) if d["kind"] == "email"]
+    groups = {name: email["dup_group"] for name, email in emails.items()}
+    assert copy["dup_group"] == groups["first.msg"] and copy["id"] != emails["first.msg"]["id"]
+    assert groups["first.msg"].startswith("email:")
+    assert len({groups["first.msg"], groups["other-annex.msg"], groups["no-annex.msg"]}) == 3
