@@ -15,6 +15,7 @@ from pathlib import Path
 import compressed_rtf
 import olefile
 import pytest
+from extract_msg.msg_classes.msg import MSGFile
 from extract_msg.ole_writer import OleWriter
 
 from indexer.sources import choose, msg
@@ -341,3 +342,65 @@ def test_msg_dup_group_counts_the_attachments(services, settings, ingest_files, 
     assert copy["dup_group"] == groups["first.msg"] and copy["id"] != emails["first.msg"]["id"]
     assert groups["first.msg"].startswith("email:")
     assert len({groups["first.msg"], groups["other-annex.msg"], groups["no-annex.msg"]}) == 3
+
+
+# --- the failure branches, forced (real input that reached them would be a bug of its own) --------
+
+class ParserBug(Exception):
+    """What extract-msg or the email parser raises in these tests."""
+
+
+def _raise(*args, **kwargs):
+    raise ParserBug("forced failure")
+
+
+def test_an_attachment_that_breaks_the_msg_reader_is_reported_and_the_message_indexed(
+        services, settings, ingest_files, corpora, tmp_path, monkeypatch):
+    path = tmp_path / "two-annexes.msg"
+    path.write_bytes(_attached(corpora / STRANGE_DATE, {"first.txt": b"first annex", "second.txt": b"second annex"}))
+    real = msg.attachment_items
+    monkeypatch.setattr(msg, "attachment_items", lambda data, name, *rest: _raise() if name == "first.txt" else real(data, name, *rest))
+    custodian = _custodian("Msg Attachment Bug")
+    _, report = ingest_files([path], custodian=custodian)
+    assert [(e["code"], e["locator"], e["reason"]) for e in report] == [
+        ("reader_error", "/attachment[1]", "attachment 'first.txt' could not be read: ParserBug: forced failure")]
+    email, *attachments = _docs(services, settings, custodian)
+    assert email["attachment_names"] == ["first.txt", "second.txt"]
+    assert [(a["locator"], a["body"]) for a in attachments] == [("/attachment[2]", "second annex")]
+
+
+def test_transport_headers_that_break_the_parser_are_reported_and_the_mapi_fields_kept(
+        services, settings, ingest_files, corpora, tmp_path, monkeypatch):
+    path = tmp_path / "headers.msg"
+    path.write_bytes(_variant(corpora / STRANGE_DATE, put={"__substg1.0_007D001F": _utf16("Subject: from the headers\r\n")}))
+    monkeypatch.setattr(msg, "parse_message", _raise)
+    custodian = _custodian("Msg Header Bug")
+    _, report = ingest_files([path], custodian=custodian)
+    assert [(e["code"], e["locator"], e["reason"]) for e in report] == [
+        ("corrupt", "", "transport headers could not be parsed: ParserBug")]
+    (email,) = _docs(services, settings, custodian)
+    assert email["subject"] == "MSG Test File" and "John Doe" in email["body"]
+
+
+def test_a_body_that_breaks_decoding_is_reported_and_the_message_indexed(
+        services, settings, ingest_files, corpora, tmp_path, monkeypatch):
+    monkeypatch.setattr(msg, "_html", _raise)
+    custodian = _custodian("Msg Body Bug")
+    _, report = ingest_files([corpora / STRANGE_DATE], custodian=custodian)
+    assert [(e["code"], e["locator"], e["reason"]) for e in report] == [
+        ("corrupt", "", "the message body could not be decoded (ParserBug: forced failure)")]
+    (email,) = _docs(services, settings, custodian)
+    assert email["subject"] == "MSG Test File" and email["extraction"] == "partial"
+
+
+def test_an_attachment_table_that_breaks_extract_msg_is_reported_and_the_message_indexed(
+        services, settings, ingest_files, corpora, tmp_path, monkeypatch):
+    path = tmp_path / "annexed.msg"
+    path.write_bytes(_attached(corpora / STRANGE_DATE, {"annex.txt": b"annex"}))
+    monkeypatch.setattr(MSGFile, "attachments", property(_raise))
+    custodian = _custodian("Msg Table Bug")
+    _, report = ingest_files([path], custodian=custodian)
+    assert [(e["code"], e["locator"], e["reason"]) for e in report] == [
+        ("corrupt", "", "the attachments could not be read (ParserBug: forced failure)")]
+    (email,) = _docs(services, settings, custodian)
+    assert email["subject"] == "MSG Test File" and email["extraction"] == "partial"
