@@ -81,7 +81,7 @@ def hostile_url(settings, services, tmp_path_factory):
     yield from serve_app(hostile)
 
 
-def _no_markup(page, where: str = "#main") -> None:  # noqa: F811
+def _no_markup(page, where: str = "#main") -> None:  # noqa: F811 - `page` is the fixture passed on
     assert page.evaluate("window.__pwned") is None
     assert page.locator(where).locator(INJECTED).count() == 0
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from indexer.enrich.duplicates import email_dup_key
 from indexer.model import Address, Custody, Item
+from search_api.search import SearchRequest, run_search
 
 
 def _message(body: str = "The grebemoor contract is attached.", attachment: bytes | None = b"annex: grebemoor costs",
@@ -62,8 +63,11 @@ def test_the_same_text_with_another_attachment_is_another_dup_group(services, se
     custodian = _ingest(ingest_files, [tmp_path / name for name in variants])
     groups = {name: email["dup_group"] for name, email in _emails(services, settings, custodian).items()}
     assert groups["first.eml"] == groups["again.eml"]
-    # Collapsing duplicates must not hide a message whose attachment differs from the copy shown.
     assert len({groups[name] for name in ("first.eml", "other-annex.eml", "renamed-annex.eml", "no-annex.eml")}) == 4
+    # "Show each duplicate once" hides the second copy only, never a message whose attachment differs.
+    collapsed = run_search(services, settings.items_alias, SearchRequest(
+        q="grebemoor", custodian=[custodian], kind=["email"], collapse_duplicates=True, size=50))
+    assert len(collapsed["hits"]) == 4 and collapsed["total"] == 5
 
 
 def test_the_same_headers_with_another_body_is_another_dup_group(services, settings, ingest_files, tmp_path):
