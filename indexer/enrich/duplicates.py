@@ -3,9 +3,12 @@
 Duplicates stay separate items, because who held a copy (custodian, official or private
 record) is itself evidence; the group lets search collapse them and an item say "also held by".
 
-- email: a normalised message hash over sender, recipients, subject, date, body and the
-  attachments' file hashes, so the same message exported from two mailboxes (or as EML and
-  from an MBOX) matches, whatever the transport headers say;
+- email: a hash over the headers that identify the message (sender, recipients, normalised
+  subject, date), the body text and every attachment's name and content hash, so the same message
+  exported from two mailboxes (or as EML and from an MBOX) matches, whatever the transport
+  headers say, while the same text sent with another attachment does not: collapsing
+  duplicates must never hide an attachment nobody has seen. The email readers (`mime`, `msg`)
+  set it (`email_dup_key`) once they have read the attachments, before yielding the email;
 - attachment or document: the hash of the file's bytes;
 - chat message or SMS: channel, sender, time and text.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 
 from indexer.enrich.hashing import text_sha256
 from indexer.model import Item
@@ -31,18 +35,23 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:40]
 
 
-def email_dup_key(item: Item, attachment_hashes: list[str]) -> str:
-    """The normalised message hash of an email (see module docstring)."""
+def email_dup_key(item: Item, attachments: Iterable[Item]) -> str:
+    """The duplicate key of the email `item` (see module docstring), given the items its reader made of
+    its attachments: every child of `item` among them counts by its content hash, and every name in
+    `item.attachment_names` (so an attachment that could not be read, and gave no item, still counts)."""
     sender = (item.sender.address or item.sender.raw).lower() if item.sender else ""
     recipients = sorted((a.address or a.raw).lower() for a in item.to + item.cc + item.bcc)
+    hashes = sorted(child.content_sha256 or "" for child in attachments if child.parent_id == item.id)
     return "email:" + _digest(
         sender, ",".join(recipients), normalise_subject(item.subject), item.date or "",
-        text_sha256(item.body), ",".join(sorted(attachment_hashes)),
+        text_sha256(item.body), ",".join(hashes), "\x1e".join(sorted(item.attachment_names)),
     )
 
 
 def assign_dup_group(item: Item) -> None:
-    """Set `item.dup_group` when the source has not (emails get theirs from the MIME reader)."""
+    """Set `item.dup_group` when the source has not. Emails get theirs from their reader, which knows
+    their attachments; an email that comes without one is grouped with nothing, so it is never hidden
+    behind a copy whose attachments may differ."""
     if item.dup_group:
         return
     if item.kind in ("attachment", "document") and item.content_sha256:
@@ -50,7 +59,5 @@ def assign_dup_group(item: Item) -> None:
     elif item.kind in ("message", "sms"):
         sender = (item.sender.address or item.sender.raw).lower() if item.sender else ""
         item.dup_group = f"{item.channel}:" + _digest(sender, item.date or "", text_sha256(item.body), item.event or "")
-    elif item.kind == "email":
-        item.dup_group = email_dup_key(item, [])
     else:
         item.dup_group = "item:" + item.id

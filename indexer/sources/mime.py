@@ -23,6 +23,7 @@ from email import policy
 from email.message import EmailMessage, Message
 
 from indexer import errors
+from indexer.enrich.duplicates import email_dup_key
 from indexer.enrich.hashing import text_sha256
 from indexer.model import Address, Item, Problem
 from indexer.sources import mime_parts
@@ -318,6 +319,7 @@ def message_items(msg: EmailMessage, ctx: SourceContext, locator: str) -> Iterat
     _note_protection(parts, item, note)
     children = _attachment_children(parts, item, locator, ctx, note)
     item.content_sha256 = text_sha256(item.body)
+    item.dup_group = email_dup_key(item, children)  # needs the attachments' hashes: before the email is yielded
     yield item
     yield from children
     yield from problems

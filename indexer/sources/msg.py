@@ -28,6 +28,7 @@ import extract_msg
 from extract_msg.enums import AttachmentType, ErrorBehavior, RecipientType
 
 from indexer import errors
+from indexer.enrich.duplicates import email_dup_key
 from indexer.enrich.hashing import text_sha256
 from indexer.model import Address, Item, Problem
 from indexer.sources import mime_parts
@@ -99,6 +100,7 @@ def _message_items(message, ctx: SourceContext) -> Iterator[Item | Problem]:
         if class_type.endswith("smime.multipartsigned"):
             item.problems.append("signed message: the signature was not verified and is not indexed")
     item.content_sha256 = text_sha256(item.body)
+    item.dup_group = email_dup_key(item, children)  # needs the attachments' hashes: before the email is yielded
     yield item
     yield from children
     yield from problems

@@ -11,7 +11,7 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
-from auth_corpus import ALPHA
+from auth_corpus import ALPHA, ZED
 from search_api import accounts
 from search_api.app import create_app
 from search_api.audit import read_audit
@@ -162,3 +162,59 @@ def test_entries_wait_while_opensearch_is_unreachable_and_are_written_when_it_is
     assert writer.flush(timeout=60) is True
     writer.close()
     assert [e["query"] for e in read_audit(services, settings, user=marker)["entries"]] == [marker]
+
+
+# --- every route that shows archive content is audited ---------------------------------------------
+# Keyed by (method, path) as the app declares them, so a new route fails
+# `test_every_route_is_listed_as_audited_or_showing_no_content` until it is put in one table.
+
+AUDITED_VIEWS: dict[tuple[str, str], tuple[str, dict, dict]] = {
+    # (method, path): (the URL called, its query or JSON body, fields the audit entry must have)
+    ("GET", "/api/v1/search"): ("/api/v1/search", {"q": "zephyrine"}, {"action": "search", "query": "zephyrine"}),
+    ("GET", "/api/v1/items/{item_id}"): ("/api/v1/items/au-a1", {}, {"action": "view", "target": "au-a1"}),
+    ("GET", "/api/v1/conversations/{conversation_id}"): (
+        "/api/v1/conversations/au-conv", {}, {"action": "view", "target": "conversation:au-conv"}),
+    ("GET", "/api/v1/threads/{thread_id}"): ("/api/v1/threads/au-thread", {}, {"action": "view", "target": "thread:au-thread"}),
+    ("GET", "/api/v1/people/{key}"): (f"/api/v1/people/{ZED}", {}, {"action": "view", "target": ZED}),
+    ("POST", "/api/v1/reports/terms"): ("/api/v1/reports/terms", {"queries": ["zephyrine"]}, {"action": "report", "query": "zephyrine"}),
+    ("GET", "/api/v1/reports/record-gaps"): ("/api/v1/reports/record-gaps", {}, {"action": "report"}),
+    ("GET", "/api/v1/exports/results.csv"): ("/api/v1/exports/results.csv", {"q": "zephyrine"}, {"action": "export", "query": "zephyrine"}),
+    ("GET", "/api/v1/exports/results.jsonl"): ("/api/v1/exports/results.jsonl", {"q": "zephyrine"}, {"action": "export", "query": "zephyrine"}),
+    ("GET", "/api/v1/exports/production.zip"): (
+        "/api/v1/exports/production.zip", {"q": "zephyrine"}, {"action": "export", "query": "zephyrine"}),
+}
+SHOWS_NO_ARCHIVE_CONTENT = {
+    ("GET", "/api/v1/health"): "service status only",
+    ("GET", "/api/v1/session"): "who is logged in",
+    ("POST", "/api/v1/session"): "logging in (audited as login, tested above)",
+    ("DELETE", "/api/v1/session"): "logging out (audited as logout, tested above)",
+    ("GET", "/api/v1/audit"): "the audit trail itself (audited as audit_read, tested above)",
+    ("GET", "/api/v1/users"): "accounts, not archive content",
+    ("POST", "/api/v1/users"): "accounts (audited as user_add, tested above)",
+    ("POST", "/api/v1/users/{name}/disable"): "accounts (audited as user_disable, tested above)",
+    ("GET", "/api/v1/keys"): "API keys, not archive content",
+    ("POST", "/api/v1/keys"): "API keys (audited as key_create, tested above)",
+    ("DELETE", "/api/v1/keys/{key_id}"): "API keys (audited as key_revoke, tested above)",
+}
+
+
+def test_every_route_is_listed_as_audited_or_showing_no_content(secured):
+    declared = {(method.upper(), path) for path, operations in create_app(secured).openapi()["paths"].items()
+                for method in operations}
+    assert not set(AUDITED_VIEWS) & set(SHOWS_NO_ARCHIVE_CONTENT)
+    assert declared == set(AUDITED_VIEWS) | set(SHOWS_NO_ARCHIVE_CONTENT), (
+        "a route was added or removed: put it in AUDITED_VIEWS (with a call) or SHOWS_NO_ARCHIVE_CONTENT (with why)")
+
+
+@pytest.mark.parametrize("route", sorted(AUDITED_VIEWS), ids=lambda route: f"{route[0]} {route[1]}")
+def test_each_view_of_archive_content_is_audited(api, auditor, secured, services, route):
+    method, _ = route
+    url, arguments, expected = AUDITED_VIEWS[route]
+    who, headers = _officer(secured, services)
+    sent = {"json": arguments} if method == "POST" else {"params": arguments}
+    response = api.request(method, url, headers=headers, **sent)
+    assert response.status_code == 200, response.text
+    entries = [e for e in _entries(api, auditor, user=who) if e["route"] == url and e["method"] == method]
+    assert len(entries) == 1, entries
+    assert {name: entries[0].get(name) for name in expected} == expected
+    assert entries[0]["outcome"] == "ok" and entries[0]["roles"] == ["officer"]

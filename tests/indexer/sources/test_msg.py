@@ -14,6 +14,7 @@ from pathlib import Path
 
 import compressed_rtf
 import pytest
+from extract_msg.msg_classes.msg import MSGFile
 
 from builders.images import png_with_text
 from builders.outlook import CC, TO, Attachment, Message, msg_bytes, ole_bytes, read_streams
@@ -370,3 +371,92 @@ def test_generated_embedded_msg_is_read_with_its_attachments(services, settings,
     for word in ("sandpiperholt", "dunlincove"):
         (hit,) = _search(services, settings, word, custodian)
         assert hit["family_id"] == outer["id"] and hit["id"] != outer["id"]
+def _attached(files: dict[str, bytes], **fields) -> bytes:
+    """A generated message with `files` attached by value."""
+    return msg_bytes(Message(subject="MSG Test File", body="Dear John Doe, the figures.",
+                             attachments=[Attachment(name, data, "text/plain") for name, data in files.items()], **fields))
+
+
+def test_msg_dup_group_counts_the_attachments(services, settings, ingest_files, tmp_path):
+    """The same message held by two custodians is one group; the same message with another attachment is
+    not, so "show each duplicate once" never hides an attachment nobody has seen."""
+    variants = {"first.msg": {"annex.txt": b"annex: ternfield costs"}, "other-annex.msg": {"annex.txt": b"annex: other costs"},
+                "no-annex.msg": {}}
+    for name, files in variants.items():
+        (tmp_path / name).write_bytes(_attached(files))
+    holder, other_holder = _custodian("Msg Dups"), _custodian("Msg Dups Copy")
+    assert ingest_files([tmp_path / name for name in variants], custodian=holder)[1] == []
+    assert ingest_files([tmp_path / "first.msg"], custodian=other_holder)[1] == []
+    docs = _docs(services, settings, holder)
+    emails = {Path(d["source_path"]).name: d for d in docs if d["kind"] == "email"}
+    assert emails["first.msg"]["attachment_names"] == ["annex.txt"]
+    assert sorted(d["body"] for d in docs if d["kind"] == "attachment") == ["annex: other costs", "annex: ternfield costs"]
+    (copy,) = [d for d in _docs(services, settings, other_holder) if d["kind"] == "email"]
+    groups = {name: email["dup_group"] for name, email in emails.items()}
+    assert copy["dup_group"] == groups["first.msg"] and copy["id"] != emails["first.msg"]["id"]
+    assert groups["first.msg"].startswith("email:")
+    assert len({groups["first.msg"], groups["other-annex.msg"], groups["no-annex.msg"]}) == 3
+
+
+# --- the failure branches, forced (real input that reached them would be a bug of its own) --------
+
+class ParserBug(Exception):
+    """What extract-msg or the email parser raises in these tests."""
+
+
+def _raise(*args, **kwargs):
+    raise ParserBug("forced failure")
+
+
+def test_an_attachment_that_breaks_the_msg_reader_is_reported_and_the_message_indexed(
+        services, settings, ingest_files, tmp_path, monkeypatch):
+    path = tmp_path / "two-annexes.msg"
+    path.write_bytes(_attached({"first.txt": b"first annex", "second.txt": b"second annex"}))
+    real = msg.attachment_items
+    monkeypatch.setattr(msg, "attachment_items", lambda data, name, *rest: _raise() if name == "first.txt" else real(data, name, *rest))
+    custodian = _custodian("Msg Attachment Bug")
+    _, report = ingest_files([path], custodian=custodian)
+    assert [(e["code"], e["locator"], e["reason"]) for e in report] == [
+        ("reader_error", "/attachment[1]", "attachment 'first.txt' could not be read: ParserBug: forced failure")]
+    email, *attachments = _docs(services, settings, custodian)
+    assert email["attachment_names"] == ["first.txt", "second.txt"]
+    assert [(a["locator"], a["body"]) for a in attachments] == [("/attachment[2]", "second annex")]
+
+
+def test_transport_headers_that_break_the_parser_are_reported_and_the_mapi_fields_kept(
+        services, settings, ingest_files, tmp_path, monkeypatch):
+    path = tmp_path / "headers.msg"
+    path.write_bytes(_attached({}, transport_headers="Subject: from the headers\r\n"))
+    monkeypatch.setattr(msg, "parse_message", _raise)
+    custodian = _custodian("Msg Header Bug")
+    _, report = ingest_files([path], custodian=custodian)
+    assert [(e["code"], e["locator"], e["reason"]) for e in report] == [
+        ("corrupt", "", "transport headers could not be parsed: ParserBug")]
+    (email,) = _docs(services, settings, custodian)
+    assert email["subject"] == "MSG Test File" and "John Doe" in email["body"]
+
+
+def test_a_body_that_breaks_decoding_is_reported_and_the_message_indexed(
+        services, settings, ingest_files, tmp_path, monkeypatch):
+    path = tmp_path / "html.msg"
+    path.write_bytes(msg_bytes(Message(subject="MSG Test File", body=None, html=b"<p>Dear John Doe</p>")))
+    monkeypatch.setattr(msg, "_html", _raise)
+    custodian = _custodian("Msg Body Bug")
+    _, report = ingest_files([path], custodian=custodian)
+    assert [(e["code"], e["locator"], e["reason"]) for e in report] == [
+        ("corrupt", "", "the message body could not be decoded (ParserBug: forced failure)")]
+    (email,) = _docs(services, settings, custodian)
+    assert email["subject"] == "MSG Test File" and email["extraction"] == "partial"
+
+
+def test_an_attachment_table_that_breaks_extract_msg_is_reported_and_the_message_indexed(
+        services, settings, ingest_files, tmp_path, monkeypatch):
+    path = tmp_path / "annexed.msg"
+    path.write_bytes(_attached({"annex.txt": b"annex"}))
+    monkeypatch.setattr(MSGFile, "attachments", property(_raise))
+    custodian = _custodian("Msg Table Bug")
+    _, report = ingest_files([path], custodian=custodian)
+    assert [(e["code"], e["locator"], e["reason"]) for e in report] == [
+        ("corrupt", "", "the attachments could not be read (ParserBug: forced failure)")]
+    (email,) = _docs(services, settings, custodian)
+    assert email["subject"] == "MSG Test File" and email["extraction"] == "partial"
