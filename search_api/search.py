@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from search_api import paging
 from search_api.disclosure import confine
+from search_api.limits import Snapshots
 from search_api.families import attach_families
 from search_api.query import highlight_dsl, parse, to_dsl
 from search_api.scope import EVERYTHING, Scope, scoped
@@ -171,11 +172,14 @@ def format_response(response: dict[str, Any], scored: bool = True) -> dict[str, 
     return result
 
 
-def run_search(client: OpenSearch, index: str, request: SearchRequest, scope: Scope = EVERYTHING) -> dict[str, Any]:
-    """Run `request` against `index` within `scope`; return the API's response body (with `next_cursor` when paging by cursor)."""
+def run_search(client: OpenSearch, index: str, request: SearchRequest, scope: Scope = EVERYTHING,
+               snapshots: Snapshots | None = None, caller: str = "") -> dict[str, Any]:
+    """Run `request` against `index` within `scope`; return the API's response body (with `next_cursor` when
+    paging by cursor; with `snapshots`, the cursor's snapshot counts against `caller`'s bound)."""
     body = build_body(request, scope)
     if request.cursor:
-        response, next_cursor = paging.search_page(client, index, body, request.cursor, search_fingerprint(request))
+        response, next_cursor = paging.search_page(client, index, body, request.cursor, search_fingerprint(request),
+                                                   snapshots, caller)
     else:
         response, next_cursor = client.search(index=index, body=body), None
     confine(client, index, [hit["_source"] for hit in response["hits"]["hits"]], scope)
