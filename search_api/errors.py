@@ -28,6 +28,7 @@ log = logging.getLogger("lantern.api")
 
 NOT_REACHABLE = "the search index (OpenSearch) is not reachable; run `lantern services up`"
 NOTHING_INGESTED = "nothing has been ingested yet: run `lantern ingest PATH --custodian NAME`"
+BUSY = "OpenSearch is too busy to take this search now (its queues or open snapshots are full); try again shortly"
 INTERNAL = "an internal error stopped this request; it has been logged"
 
 
@@ -69,6 +70,8 @@ def answer(request: Request, exc: Exception) -> tuple[int, dict[str, Any]]:
         too_big = too_big_for_opensearch(str(exc), _query_tree(request))
         if too_big is not None:
             return 400, too_big.to_body()
+        if exc.status_code == 429:  # OpenSearch's queues or its point-in-time limit are full: not the caller's doing
+            return 503, {"detail": BUSY}
         return 500, {"detail": "the search failed inside OpenSearch"}
     return 500, {"detail": INTERNAL}
 
