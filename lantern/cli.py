@@ -193,7 +193,7 @@ def serve(
     """Serve the search API and the web UI (http://HOST:PORT/, API docs at /docs)."""
     import uvicorn
 
-    from search_api.app import create_app
+    from search_api.app import create_app, server_config
     from services.clients import opensearch_client
     from services.index import ensure_items_index
 
@@ -212,7 +212,7 @@ def serve(
         _fail(refusal)
     mode = "authentication on" if settings.auth else "authentication off: loopback only"
     console.print(f"Lantern UI at http://{host}:{port}/  ({mode})")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.Server(server_config(create_app(settings), host, port, log_level="info")).run()
 
 
 @app.command("demo-data")

@@ -1,7 +1,8 @@
 """The FastAPI application: versioned JSON API under /api/v1 and the thin UI at /.
 
-Errors are answered as `{"detail": "..."}` with a 4xx for a bad request and a 503 when
-OpenSearch is not reachable; an unexpected failure is a 500 with no internals leaked.
+Errors are answered as `{"detail": "..."}` (search_api.errors): a 4xx for anything the caller
+sent, a 503 when OpenSearch is not reachable; an unexpected failure is a 500 with no internals
+leaked. The client address is the connection's, or a trusted proxy's X-Forwarded-For.
 Authentication, roles and scope are search_api.auth; every route that reads or changes data
 records an audit entry (search_api.audit), whose writer is flushed when the app shuts down.
 """
@@ -12,23 +13,21 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
-from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
-from opensearchpy.exceptions import NotFoundError, RequestError, TransportError
+import uvicorn
 from starlette.concurrency import run_in_threadpool
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from search_api.audit import AuditUnavailable, AuditWriter
+from search_api import errors
+from search_api.audit import AuditWriter
 from search_api.auth import Authenticator
+from search_api.limits import Snapshots, limited_client
 from search_api.middleware import BodySizeLimit, SecurityHeaders
-from search_api.paging import BadCursor
-from search_api.query import QuerySyntaxError, parse
-from search_api.query_fields import TOO_MANY_TERMS, too_broad
+from search_api.paging import KEEP_ALIVE_SECONDS
 from search_api.routes import admin, audit, conversations, exports, health, items, people, reports, search, session, threads
 from search_api.routes import gaps
-from services.clients import opensearch_client
 from services.settings import Settings, get_settings
 
 UI_DIR = files("ui") / "static"
@@ -45,14 +44,6 @@ SECURITY_HEADERS = {
 }
 
 
-def _readable(errors: list[dict]) -> str:
-    parts = []
-    for error in errors:
-        where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("query", "path", "body"))
-        parts.append(f"{where}: {error.get('msg', 'invalid')}" if where else error.get("msg", "invalid"))
-    return "; ".join(parts)
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for `settings` (default: from the environment)."""
     settings = settings or get_settings()
@@ -65,7 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Lantern", version="1", description="Search official and private email, chat and attachments.",
                   lifespan=lifespan)
     app.state.settings = settings
-    app.state.opensearch = opensearch_client(settings)
+    app.state.opensearch = limited_client(settings)
+    app.state.snapshots = Snapshots(settings.cursors_per_caller, KEEP_ALIVE_SECONDS)
     app.state.auth = Authenticator(app.state.opensearch, settings)
     app.state.audit = AuditWriter(app.state.opensearch, settings)
 
@@ -75,40 +67,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders, headers=SECURITY_HEADERS)
+    # Outermost: the client address every later step (the audit trail) sees. X-Forwarded-For and
+    # -Proto are believed only from LANTERN_TRUSTED_PROXIES (none by default).
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 
-    @app.exception_handler(RequestValidationError)
-    async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"detail": _readable(exc.errors())})
-
-    @app.exception_handler(QuerySyntaxError)
-    async def bad_query(request: Request, exc: QuerySyntaxError) -> JSONResponse:
-        return JSONResponse(status_code=400, content=exc.to_body())
-
-    @app.exception_handler(TransportError)
-    async def search_failed(request: Request, exc: TransportError) -> JSONResponse:
-        if TOO_MANY_TERMS in str(exc):  # a proximity wildcard such as `t* w/3 contract`
-            return JSONResponse(status_code=400, content=too_broad(parse(request.query_params.get("q", ""))).to_body())
-        return JSONResponse(status_code=500, content={"detail": "the search failed inside OpenSearch"})
-
-    @app.exception_handler(AuditUnavailable)
-    async def not_audited(request: Request, exc: AuditUnavailable) -> JSONResponse:
-        return JSONResponse(status_code=503, content={"detail": str(exc)})
-
-    @app.exception_handler(BadCursor)
-    async def bad_cursor(request: Request, exc: BadCursor) -> JSONResponse:
-        return JSONResponse(status_code=400, content={"detail": str(exc)})
-
-    @app.exception_handler(OpenSearchConnectionError)
-    async def search_down(request: Request, exc: OpenSearchConnectionError) -> JSONResponse:
-        return JSONResponse(status_code=503, content={"detail": "the search index (OpenSearch) is not reachable; run `lantern services up`"})
-
-    @app.exception_handler(NotFoundError)
-    async def no_index(request: Request, exc: NotFoundError) -> JSONResponse:
-        return JSONResponse(status_code=404, content={"detail": "nothing has been ingested yet: run `lantern ingest PATH --custodian NAME`"})
-
-    @app.exception_handler(RequestError)
-    async def rejected(request: Request, exc: RequestError) -> JSONResponse:
-        return JSONResponse(status_code=400, content={"detail": f"the search was rejected: {exc.error}"})
+    errors.install(app)
 
     app.mount("/static", StaticFiles(directory=str(UI_DIR)), name="static")
 
@@ -117,3 +80,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return FileResponse(str(UI_DIR / "index.html"))
 
     return app
+
+
+def server_config(app: FastAPI, host: str, port: int, **options) -> uvicorn.Config:
+    """How uvicorn serves the app (`lantern serve`, the tests): forwarding headers are the app's to judge
+    (LANTERN_TRUSTED_PROXIES), so uvicorn's own default of believing them from 127.0.0.1 is off."""
+    return uvicorn.Config(app, host=host, port=port, proxy_headers=False, **options)

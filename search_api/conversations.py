@@ -6,6 +6,7 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 
+from search_api.disclosure import confine
 from search_api.scope import EVERYTHING, Scope, scoped
 
 MESSAGE_FIELDS = [
@@ -27,7 +28,7 @@ def _page(client: OpenSearch, index: str, conversation_id: str, seq_range: dict,
         "size": size,
         "_source": MESSAGE_FIELDS,
     }
-    return [hit["_source"] for hit in client.search(index=index, body=body)["hits"]["hits"]]
+    return confine(client, index, [hit["_source"] for hit in client.search(index=index, body=body)["hits"]["hits"]], scope)
 
 
 def _attachments(client: OpenSearch, index: str, message_ids: list[str], scope: Scope) -> dict[str, list[dict]]:

@@ -19,6 +19,7 @@ from typing import Any
 from opensearchpy import OpenSearch
 
 from search_api import paging
+from search_api.disclosure import confine_hits
 from search_api.scope import EVERYTHING, Scope
 from search_api.search import SearchRequest, build_body
 
@@ -38,9 +39,10 @@ def export_hits(client: OpenSearch, index: str, request: SearchRequest, source: 
     """Every hit of `request` (its query, filters and sort) within `scope`, streamed from one point in time.
 
     Parses the query at once, so a malformed one raises QuerySyntaxError before anything is sent.
+    Every document passes through search_api.disclosure, whatever the format.
     """
     body = build_body(request, scope)
-    return paging.scan(client, index, body["query"], body["sort"], source)
+    return confine_hits(client, index, paging.scan(client, index, body["query"], body["sort"], source), scope)
 
 
 def primed(hits: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:

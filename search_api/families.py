@@ -11,6 +11,7 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 
+from search_api.disclosure import confine
 from search_api.scope import EVERYTHING, Scope, scoped
 
 MAX_MEMBERS = 50  # per family in a search response; `total` says how many there are
@@ -38,7 +39,7 @@ def attach_families(client: OpenSearch, index: str, hits: list[dict[str, Any]], 
     })
     families: dict[str, dict[str, Any]] = {}
     for bucket in response["aggregations"]["families"]["buckets"]:
-        members = [member["_source"] for member in bucket["members"]["hits"]["hits"]]
+        members = confine(client, index, [member["_source"] for member in bucket["members"]["hits"]["hits"]], scope)
         top = next((m for m in members if m["id"] == bucket["key"]), None)
         families[bucket["key"]] = {"id": bucket["key"], "total": bucket["doc_count"], "top": top, "members": members}
     for hit in hits:

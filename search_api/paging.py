@@ -5,7 +5,7 @@ while the index changes), a client asks for `cursor=start`: Lantern opens a poin
 (PIT) and answers with `next_cursor`, a token holding the PIT id, the sort values of the last
 hit and a fingerprint of the search, so a cursor cannot be replayed against another query.
 The PIT is closed when the last page has been served; an abandoned one expires after
-KEEP_ALIVE.
+KEEP_ALIVE, and a caller holds at most a few at once (search_api.limits.Snapshots).
 """
 
 from __future__ import annotations
@@ -19,7 +19,10 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import NotFoundError, RequestError
 
+from search_api.limits import Snapshots
+
 KEEP_ALIVE = "5m"
+KEEP_ALIVE_SECONDS = 300
 START = "start"
 SORTS = ("relevance", "date_desc", "date_asc")
 
@@ -63,29 +66,42 @@ def decode_cursor(token: str, digest: str) -> dict[str, Any]:
     return state
 
 
-def search_page(client: OpenSearch, index: str, body: dict[str, Any], cursor: str, digest: str) -> tuple[dict[str, Any], str | None]:
+def search_page(client: OpenSearch, index: str, body: dict[str, Any], cursor: str, digest: str,
+                snapshots: Snapshots | None = None, caller: str = "") -> tuple[dict[str, Any], str | None]:
     """Run one cursor page of `body` (a search body with `sort` and `size`); return the OpenSearch
-    response and the next cursor, or None after the last page (whose PIT is then closed)."""
+    response and the next cursor, or None after the last page (whose PIT is then closed).
+    With `snapshots`, the PIT is counted against `caller`'s bound (older ones closed beyond it)."""
     body = {k: v for k, v in body.items() if k != "from"}
     if cursor == START:
         pit_id = client.create_pit(index=index, params={"keep_alive": KEEP_ALIVE})["pit_id"]
         seen = 0
+        for old in snapshots.opened(caller, pit_id) if snapshots else ():
+            close_pit(client, old)
     else:
         state = decode_cursor(cursor, digest)
         pit_id, seen = state["pit"], state["seen"]
         body["search_after"] = state["after"]
+        if snapshots:
+            snapshots.used(caller, pit_id)
     body["pit"] = {"id": pit_id, "keep_alive": KEEP_ALIVE}
     try:
         response = client.search(body=body)
-    except (NotFoundError, RequestError) as exc:
-        if cursor != START and "search_context" in str(exc).lower().replace(" ", "_"):
-            raise BadCursor("the cursor has expired (more than 5 minutes between pages): start again with cursor=start") from exc
+    except Exception as exc:
+        if cursor == START:  # the first page failed: nobody will page on, release the snapshot now
+            close_pit(client, pit_id)
+            if snapshots:
+                snapshots.closed(caller, pit_id)
+        elif isinstance(exc, (NotFoundError, RequestError)) and "search_context" in str(exc).lower().replace(" ", "_"):
+            raise BadCursor("the cursor has expired (more than 5 minutes between pages, or replaced by newer cursors): "
+                            "start again with cursor=start") from exc
         raise
     hits = response["hits"]["hits"]
     seen += len(hits)
     if hits and len(hits) == body.get("size") and seen < response["hits"]["total"]["value"]:
         return response, encode_cursor(response.get("pit_id", pit_id), hits[-1]["sort"], seen, digest)
     close_pit(client, response.get("pit_id", pit_id))
+    if snapshots:
+        snapshots.closed(caller, pit_id)
     return response, None
 
 

@@ -4,7 +4,9 @@ Counts per channel and record are aggregations over the items carrying the key i
 Identities are read from the addresses on those items whose `person` is the key (address
 lists are plain objects, not nested, so this cannot be an aggregation): from the
 `IDENTITY_SAMPLE` most recent items, exact when the person has no more items than that
-(`identities_complete`). Aliases imported from the alias file are listed as written.
+(`identities_complete`). Aliases imported from the alias file are listed as written; for a
+caller with a scope, only those seen on items in the scope (a private address or phone number
+known only from other custodians' items is not theirs to learn).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import NotFoundError
 
-from indexer.enrich.people import ADDRESS_FIELDS
+from indexer.enrich.people import ADDRESS_FIELDS, identity
 from search_api.scope import EVERYTHING, Scope, scoped
 
 IDENTITY_SAMPLE = 2000
@@ -39,6 +41,12 @@ def _identities(hits: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
         counts.update(seen)
     return [{"kind": kind, "value": value, "items": n} for (kind, value), n in
             sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))]
+
+
+def _seen(aliases: list[str], identities: list[dict[str, Any]]) -> list[str]:
+    """The aliases (as written) that match an identity seen on the items read."""
+    seen = {identity(entry["value"]) for entry in identities}
+    return [raw for raw in aliases if identity(raw) in seen]
 
 
 def _alias(client: OpenSearch, people_index: str, key: str) -> dict[str, Any] | None:
@@ -68,12 +76,16 @@ def get_person(client: OpenSearch, items_index: str, people_index: str, key: str
     if total == 0 and (alias is None or scope):
         return None
     aggs = response["aggregations"]
+    identities = _identities(response["hits"]["hits"], key)
+    aliases = alias.get("raw_identities", []) if alias else []
+    if scope:
+        aliases = _seen(aliases, identities)
     return {
         "key": key,
         "label": alias["label"] if alias else key.removeprefix("person:"),
         "source": "alias" if alias else "automatic",
-        "aliases": alias.get("raw_identities", []) if alias else [],
-        "identities": _identities(response["hits"]["hits"], key),
+        "aliases": aliases,
+        "identities": identities,
         "identities_complete": total <= IDENTITY_SAMPLE,
         "total": total,
         "by_channel": [{"value": b["key"], "count": b["doc_count"]} for b in aggs["channel"]["buckets"]],

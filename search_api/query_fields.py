@@ -21,6 +21,8 @@ ADDRESS_ROOTS = ("from", "to", "cc", "bcc", "participants")
 # A wildcard inside w/N or pre/N is expanded to the words it matches, up to this many; more is a 400.
 MAX_EXPANSIONS = 1000
 TOO_MANY_TERMS = "expanded to too many terms"  # OpenSearch's message when MAX_EXPANSIONS is exceeded
+# OpenSearch's messages when a query has more clauses than indices.query.bool.max_clause_count (1,024).
+TOO_MANY_CLAUSES = ("too_many_clauses", "too many nested clauses", "maxclausecount")
 
 
 def _fuzziness(value: int | None) -> int | str:
@@ -285,6 +287,23 @@ def too_broad(node: Node | None) -> QuerySyntaxError:
                             "make it more specific (vaccin* rather than v*), or use it outside the proximity search")
 
 
+def too_large(node: Node | None = None) -> QuerySyntaxError:
+    """The error for a query that expands to more clauses than OpenSearch takes (each word is searched in
+    several fields, so a few hundred words OR'd together are already too many)."""
+    return QuerySyntaxError("the query has too many words or terms for one search (OpenSearch takes at most 1,024 "
+                            "clauses, and each word counts once per field searched)", 0,
+                            "split it into several searches, or use the search-term report with one query per term")
+
+
+def too_big_for_opensearch(reason: str, node: Node | None = None) -> QuerySyntaxError | None:
+    """The 400 to answer when OpenSearch's error `reason` says the query was too large, else None."""
+    if TOO_MANY_TERMS in reason:
+        return too_broad(node)
+    if any(marker in reason.lower() for marker in TOO_MANY_CLAUSES):
+        return too_large(node)
+    return None
+
+
 def _proximity_wildcards(node: Node, inside: bool = False) -> Iterator[int]:
     if isinstance(node, (And, Or)):
         for child in node.children:
@@ -323,4 +342,5 @@ def highlight_leaves(node: Node, negated: bool = False, spec: Any = DEFAULT) -> 
         yield translate(node, HIGHLIGHTED if spec is DEFAULT else spec)
 
 
-__all__ = ["FIELDS", "DEFAULT", "MAX_EXPANSIONS", "TOO_MANY_TERMS", "check", "translate", "interval_rule", "highlight_leaves", "too_broad"]
+__all__ = ["FIELDS", "DEFAULT", "MAX_EXPANSIONS", "TOO_MANY_TERMS", "check", "translate", "interval_rule", "highlight_leaves", "too_broad", "too_large",
+           "too_big_for_opensearch"]

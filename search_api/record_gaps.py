@@ -14,19 +14,24 @@ Reads what the counterpart pass stored (indexer.enrich.counterparts: `official_c
 Then the silences, the loss events (deleted messages, disappearing-message settings) and the
 periods with disappearing messages on (search_api.record_timeline), and the volume per custodian,
 channel and record for the timeline chart. Every query ANDs `restrict` (the caller's scope).
+Within a scope, a copy counts only if it is in the scope too (search_api.disclosure): the
+business items whose only copies lie outside are moved to `uncopied` (`_confine_copies`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 from opensearchpy import OpenSearch
 
+from search_api import paging
 from search_api import record_timeline as timeline
+from search_api.disclosure import confine_hits
 from search_api.exports import spreadsheet_safe
 
 HOWS = ("exact", "forwarded", "near", "quoted", "note")
@@ -109,22 +114,58 @@ def _snippet(source: dict[str, Any]) -> str:
     return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"
 
 
+UNCOPIED_ORDER = [{"date": {"order": "asc", "missing": "_last"}}, {"id": "asc"}]
+UNCOPIED_SOURCE = ["id", "date", "custodian", "channel", "kind", "subject", "file_name", "body", "conversation_name",
+                   "business_score", "business_signals", "from.raw"]
+
+
 def uncopied_items(client: OpenSearch, index: str, where: list[dict[str, Any]], threshold: float, limit: int) -> list[dict[str, Any]]:
     """The private business items with no official counterpart, oldest first, at most `limit`."""
-    body = {"size": limit, "sort": [{"date": {"order": "asc", "missing": "_last"}}, {"id": "asc"}],
-            "query": {"bool": {"filter": where + _business(threshold) + [{"term": {"official_copy": "none"}}]}},
-            "_source": ["id", "date", "custodian", "channel", "kind", "subject", "file_name", "body", "conversation_name",
-                        "business_score", "business_signals", "from.raw"]}
-    items = []
-    for hit in client.search(index=index, body=body)["hits"]["hits"]:
-        source = hit["_source"]
-        items.append({"id": hit["_id"], "date": source.get("date"), "month": (source.get("date") or "")[:7] or "undated",
-                      "custodian": source.get("custodian"), "channel": source.get("channel"), "kind": source.get("kind"),
-                      "from": (source.get("from") or {}).get("raw"), "conversation_name": source.get("conversation_name"),
-                      "snippet": _snippet(source), "business_score": source.get("business_score"),
-                      "business_signals": source.get("business_signals") or [],
-                      "link": f"/#item={hit['_id']}", "api": f"/api/v1/items/{hit['_id']}"})
-    return items
+    body = {"size": limit, "sort": UNCOPIED_ORDER, "_source": UNCOPIED_SOURCE,
+            "query": {"bool": {"filter": where + _business(threshold) + [{"term": {"official_copy": "none"}}]}}}
+    return [_uncopied(hit) for hit in client.search(index=index, body=body)["hits"]["hits"]]
+
+
+def _uncopied(hit: dict[str, Any]) -> dict[str, Any]:
+    source = hit["_source"]
+    return {"id": hit["_id"], "date": source.get("date"), "month": (source.get("date") or "")[:7] or "undated",
+            "custodian": source.get("custodian"), "channel": source.get("channel"), "kind": source.get("kind"),
+            "from": (source.get("from") or {}).get("raw"), "conversation_name": source.get("conversation_name"),
+            "snippet": _snippet(source), "business_score": source.get("business_score"),
+            "business_signals": source.get("business_signals") or [],
+            "link": f"/#item={hit['_id']}", "api": f"/api/v1/items/{hit['_id']}"}
+
+
+def _confine_copies(client: OpenSearch, index: str, where: list[dict[str, Any]], threshold: float, scope: list[dict[str, Any]],
+                    rows: list[dict[str, Any]], uncopied: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """Recount `rows` and `uncopied` as the scope sees them: a copy outside `scope` is no copy.
+
+    Reads only the copied business items in the scope (streamed), never the whole index."""
+    by_row = {(r["custodian"], r["month"]): r for r in rows}
+    query = {"bool": {"filter": where + _business(threshold) + [{"terms": {"official_copy": list(HOWS)}}]}}
+    hits = paging.scan(client, index, query, UNCOPIED_ORDER, [*UNCOPIED_SOURCE, "official_copy", "official_copy_links"])
+    for hit in confine_hits(client, index, _with_how(hits), scope):
+        seen_how, how = hit["how_stored"], hit["_source"]["official_copy"]
+        if how == seen_how:
+            continue
+        row = by_row[(hit["_source"].get("custodian"), (hit["_source"].get("date") or "")[:7] or "undated")]
+        row["copied"][seen_how] -= 1
+        if how in HOWS:
+            row["copied"][how] += 1
+            continue
+        row["uncopied"] += 1
+        row["copied_total"] -= 1
+        row["copied_share"] = round(row["copied_total"] / row["business_items"], 3) if row["business_items"] else None
+        uncopied.append(_uncopied(hit))
+    uncopied.sort(key=lambda item: (item["date"] is None, item["date"] or "", item["id"]))
+    return uncopied[:limit]
+
+
+def _with_how(hits: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The hits, each remembering its stored `official_copy` before search_api.disclosure recomputes it."""
+    for hit in hits:
+        hit["how_stored"] = hit["_source"].get("official_copy")
+        yield hit
 
 
 def _date_span(client: OpenSearch, index: str, where: list[dict[str, Any]]) -> tuple[str | None, str | None]:
@@ -151,6 +192,9 @@ def record_gaps_report(client: OpenSearch, index: str, options: GapReportOptions
     interval = interval or timeline.choose_interval(date_from.isoformat() if date_from else first,
                                                     date_to.isoformat() if date_to else last)
     uncopied = uncopied_items(client, index, where, options.business_threshold, options.uncopied_limit)
+    if restrict:
+        uncopied = _confine_copies(client, index, where, options.business_threshold, restrict, rows, uncopied,
+                                   options.uncopied_limit)
     summary = {name: sum(r[name] for r in rows) for name in
                ("private_items", "business_items", "copied_total", "uncopied", "pending", "official_items",
                 "deleted_events", "disappearing_events", "silences")}

@@ -26,11 +26,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from opensearchpy import OpenSearch
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from search_api.exports import spreadsheet_safe
-from search_api.query import QuerySyntaxError, parse, to_dsl
-from search_api.query_fields import TOO_MANY_TERMS, too_broad
+from search_api.inputs import ApiModel
+from search_api.query import Node, QuerySyntaxError, parse, to_dsl
+from search_api.query_fields import too_big_for_opensearch
 from search_api.scope import EVERYTHING, Scope, scoped
 from search_api.search import SearchRequest, filter_clauses
 
@@ -59,7 +60,7 @@ class _CountFailed(RuntimeError):
         self.number, self.reason = number, reason
 
 
-class TermsReportRequest(BaseModel):
+class TermsReportRequest(ApiModel):
     """POST /api/v1/reports/terms: the queries (one per search term) and the search filters."""
 
     queries: list[str] = Field(min_length=1, max_length=MAX_QUERIES)
@@ -98,11 +99,12 @@ def terms_report(client: OpenSearch, index: str, queries: list[str], filters: Se
     try:
         counted = _counts(client, index, searches, breakdowns=True)
     except _CountFailed as failure:
-        if TOO_MANY_TERMS in failure.reason and failure.number < len(trees):
-            raise ReportQueryError(failure.number, too_broad(trees[failure.number])) from None
-        raise
-    uniques = _counts(client, index, [where([dsl], [{"bool": {"should": others, "minimum_should_match": 1}}]) if others else where([dsl])
-                                      for dsl, others in ((dsl, dsls[:i] + dsls[i + 1:]) for i, dsl in enumerate(dsls))])
+        raise _answer(failure, trees[failure.number] if failure.number < len(trees) else None) from None
+    try:
+        uniques = _counts(client, index, [where([dsl], [{"bool": {"should": others, "minimum_should_match": 1}}]) if others else where([dsl])
+                                          for dsl, others in ((dsl, dsls[:i] + dsls[i + 1:]) for i, dsl in enumerate(dsls))])
+    except _CountFailed as failure:  # a unique count ORs every other query: no one query is to blame
+        raise _answer(failure, None) from None
     rows = []
     for number, text in enumerate(queries):
         hits, by_custodian, by_record = counted[number]
@@ -119,6 +121,18 @@ def terms_report(client: OpenSearch, index: str, queries: list[str], filters: Se
         "queries": rows,
         "total": total,
     }
+
+
+def _answer(failure: _CountFailed, tree: Node | None) -> Exception:
+    """What to raise for a failed count: a 400 when the query (`tree`, or the queries combined when None)
+    was too large for OpenSearch, else the failure itself."""
+    error = too_big_for_opensearch(failure.reason, tree)
+    if error is None:
+        return failure
+    if tree is not None:
+        return ReportQueryError(failure.number, error)
+    return QuerySyntaxError("the queries together are too large to count as one search (the total and unique-hit "
+                            "figures combine them)", 0, "use fewer or shorter queries, or split the list into several reports")
 
 
 def _counts(client: OpenSearch, index: str, queries: list[dict[str, Any]], breakdowns: bool = False) -> list[tuple[int, dict, dict]]:

@@ -14,6 +14,8 @@ from opensearchpy import OpenSearch
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from search_api import paging
+from search_api.disclosure import confine
+from search_api.limits import Snapshots
 from search_api.families import attach_families
 from search_api.query import highlight_dsl, parse, to_dsl
 from search_api.scope import EVERYTHING, Scope, scoped
@@ -99,9 +101,15 @@ def filter_clauses(request: SearchRequest) -> list[dict[str, Any]]:
 
 
 def build_body(request: SearchRequest, scope: Scope = EVERYTHING) -> dict[str, Any]:
-    """The OpenSearch request body for `request`, confined to `scope` (hits, totals and facets alike)."""
+    """The OpenSearch request body for `request`, confined to `scope` (hits, totals and facets alike).
+
+    Within a scope every hit scores the same: relevance scores use term statistics of the whole
+    index, so they would tell a scoped caller how many items outside the scope hold a word.
+    Relevance order is then newest first (the sort's next keys)."""
     tree = parse(request.q)
     must = to_dsl(tree)
+    if scope:
+        must = {"constant_score": {"filter": must}}
     body: dict[str, Any] = {
         "query": {"bool": {"must": [must], "filter": _filters(request) + list(scope)}},
         "from": request.offset,
@@ -139,8 +147,8 @@ def _highlights(raw: dict[str, list[str]]) -> dict[str, list[str]]:
     return merged
 
 
-def format_response(response: dict[str, Any]) -> dict[str, Any]:
-    """The API's response body from an OpenSearch search response."""
+def format_response(response: dict[str, Any], scored: bool = True) -> dict[str, Any]:
+    """The API's response body from an OpenSearch search response; `score` is null unless `scored`."""
     hits = []
     for hit in response["hits"]["hits"]:
         source = hit["_source"]
@@ -149,7 +157,7 @@ def format_response(response: dict[str, Any]) -> dict[str, Any]:
         hits.append({
             **{name: source.get(name) for name in HIT_FIELDS},
             "to": source.get("to", []),
-            "score": hit.get("_score"),
+            "score": hit.get("_score") if scored else None,
             "highlights": highlights,
             "snippet": " … ".join(snippet_source[:2]) if snippet_source else None,
         })
@@ -164,14 +172,20 @@ def format_response(response: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def run_search(client: OpenSearch, index: str, request: SearchRequest, scope: Scope = EVERYTHING) -> dict[str, Any]:
-    """Run `request` against `index` within `scope`; return the API's response body (with `next_cursor` when paging by cursor)."""
+def run_search(client: OpenSearch, index: str, request: SearchRequest, scope: Scope = EVERYTHING,
+               snapshots: Snapshots | None = None, caller: str = "") -> dict[str, Any]:
+    """Run `request` against `index` within `scope`; return the API's response body (with `next_cursor` when
+    paging by cursor; with `snapshots`, the cursor's snapshot counts against `caller`'s bound)."""
     body = build_body(request, scope)
     if request.cursor:
-        response, next_cursor = paging.search_page(client, index, body, request.cursor, search_fingerprint(request))
-        result = {**format_response(response), "next_cursor": next_cursor}
+        response, next_cursor = paging.search_page(client, index, body, request.cursor, search_fingerprint(request),
+                                                   snapshots, caller)
     else:
-        result = format_response(client.search(index=index, body=body))
+        response, next_cursor = client.search(index=index, body=body), None
+    confine(client, index, [hit["_source"] for hit in response["hits"]["hits"]], scope)
+    result = format_response(response, scored=not scope)
+    if request.cursor:
+        result["next_cursor"] = next_cursor
     if request.expand == "families":
         attach_families(client, index, result["hits"], scope)
     return result
@@ -189,7 +203,7 @@ def get_item(client: OpenSearch, index: str, item_id: str, scope: Scope = EVERYT
                                              "_source": {"excludes": ["minhash"]}})["hits"]["hits"]
     if not found:
         return None
-    item = found[0]["_source"]
+    item = confine(client, index, [found[0]["_source"]], scope)[0]
     item["parent"] = None
     if item.get("parent_id"):
         parents = client.search(index=index, body={
@@ -203,17 +217,7 @@ def get_item(client: OpenSearch, index: str, item_id: str, scope: Scope = EVERYT
     })["hits"]["hits"]
     item["attachments"] = [child["_source"] for child in children]
     item["also_held_by"] = _copies(client, index, item, scope)
-    if scope and item.get("official_copy_links"):
-        item["official_copy_links"] = _links_in_scope(client, index, item["official_copy_links"], scope)
     return item
-
-
-def _links_in_scope(client: OpenSearch, index: str, links: list[dict[str, Any]], scope: Scope) -> list[dict[str, Any]]:
-    """The links (to an item's official copies) that point at items in `scope`: others are not named."""
-    ids = [link["id"] for link in links]
-    visible = {hit["_id"] for hit in client.search(index=index, body={
-        "query": scoped({"ids": {"values": ids}}, scope), "size": len(ids), "_source": False})["hits"]["hits"]}
-    return [link for link in links if link["id"] in visible]
 
 
 def _copies(client: OpenSearch, index: str, item: dict[str, Any], scope: Scope) -> list[dict[str, Any]]:
@@ -240,6 +244,7 @@ def get_thread(client: OpenSearch, index: str, thread_id: str, scope: Scope = EV
     hits = response["hits"]["hits"]
     if not hits:
         return None
+    confine(client, index, [hit["_source"] for hit in hits], scope)
     emails: list[dict[str, Any]] = []
     seen: dict[str, dict[str, Any]] = {}
     for hit in hits:

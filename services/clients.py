@@ -28,9 +28,10 @@ def tls_verify(settings: Settings) -> bool | ssl.SSLContext:
     return True
 
 
-def opensearch_client(settings: Settings, timeout: float = 30) -> OpenSearch:
-    """An OpenSearch client for the configured (or embedded local) node."""
-    return OpenSearch(
+def opensearch_client(settings: Settings, timeout: float = 30, client_class: type[OpenSearch] = OpenSearch,
+                      retry_on_timeout: bool = True) -> OpenSearch:
+    """An OpenSearch client (of `client_class`) for the configured (or embedded local) node."""
+    return client_class(
         hosts=[settings.effective_opensearch_url],
         http_auth=opensearch_credentials(settings),
         verify_certs=settings.opensearch_verify_certs,
@@ -38,6 +39,6 @@ def opensearch_client(settings: Settings, timeout: float = 30) -> OpenSearch:
         ssl_show_warn=False,
         timeout=timeout,
         max_retries=2,
-        retry_on_timeout=True,
+        retry_on_timeout=retry_on_timeout,
         http_compress=False,
     )

@@ -108,6 +108,12 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     max_request_bytes: int = Field(1_000_000, ge=1024, description="larger request bodies are refused with 413")
+    search_timeout_seconds: float = Field(30.0, gt=0, description="a search, report count or export page running longer "
+                                                                  "is stopped and answered with a 400 saying so")
+    cursors_per_caller: int = Field(5, ge=1, description="open cursor snapshots a user or key may hold; another one "
+                                                         "closes their least recently used")
+    trusted_proxies: list[str] = Field(default_factory=list, description="addresses or networks (JSON list) of the reverse "
+                                       "proxies whose X-Forwarded-For/-Proto are believed; none by default")
 
     # Authentication (search_api/auth.py). Off by default for the loopback demo; `lantern serve`
     # refuses any non-loopback address unless it is on and an enabled admin user exists.

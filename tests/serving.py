@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import uvicorn
 
-from search_api.app import create_app
+from search_api.app import create_app, server_config
 
 
 def serve_app(settings) -> Iterator[str]:
@@ -17,7 +17,7 @@ def serve_app(settings) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(server_config(create_app(settings), "127.0.0.1", port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started and thread.is_alive():

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from opensearchpy import OpenSearch
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from search_api import accounts
 from search_api.accounts import AccountError, UnknownAccount
 from search_api.auth import Principal, audit, require
 from search_api.deps import get_opensearch, get_settings
+from search_api.inputs import ApiModel
 from search_api.scope import Restrictions
 from services.settings import Settings
 
@@ -18,7 +19,7 @@ router = APIRouter()
 NAME = Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")
 
 
-class NewAccount(BaseModel):
+class NewAccount(ApiModel):
     name: str = Field(min_length=1, max_length=64)
     roles: list[str] = Field(min_length=1, max_length=4)
     custodians: list[str] = Field(default_factory=list, max_length=200)

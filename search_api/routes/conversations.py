@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from opensearchpy import OpenSearch
 
 from search_api.conversations import NotInConversation, get_conversation
-from search_api.auth import Principal, audit, require
+from search_api.audited import AuditTrail, audited
 from search_api.deps import get_opensearch, get_settings
 from services.settings import Settings
 
@@ -15,24 +15,23 @@ router = APIRouter()
 
 @router.get("/conversations/{conversation_id}")
 def conversation(
-    http: Request,
     conversation_id: str = Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_:.-]+$"),
     around: str | None = Query(None, max_length=128, pattern=r"^[A-Za-z0-9_-]+$", description="a message id to centre on"),
     before: int = Query(10, ge=0, le=200, description="messages before `around`"),
     after: int = Query(10, ge=0, le=200, description="messages after `around` (or from the start)"),
     client: OpenSearch = Depends(get_opensearch),
     settings: Settings = Depends(get_settings),
-    principal: Principal = Depends(require("view")),
+    trail: AuditTrail = Depends(audited("view", "view")),
 ) -> dict:
     """Messages in conversation order (those in the caller's scope); `has_before`/`has_after` say whether
     there is more to page to."""
-    target = f"conversation:{conversation_id}"
+    trail.note(target=f"conversation:{conversation_id}")
     try:
-        found = get_conversation(client, settings.items_alias, conversation_id, around, before, after, principal.filters())
+        found = get_conversation(client, settings.items_alias, conversation_id, around, before, after, trail.principal.filters())
     except NotInConversation as exc:
-        audit(http, principal, "view", outcome="not_found", target=target)
+        trail.ok("not_found")
         raise HTTPException(status_code=404, detail=str(exc)) from exc
-    audit(http, principal, "view", outcome="ok" if found else "not_found", target=target)
+    trail.ok("ok" if found else "not_found")
     if found is None:
         raise HTTPException(status_code=404, detail=f"no conversation with id {conversation_id!r}")
     return found

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
 from opensearchpy import OpenSearch
 
 from indexer.enrich.business import BusinessRules, BusinessTermsError
-from search_api.auth import Principal, audit, require
+from search_api.audited import AuditTrail, audited
 from search_api.deps import get_opensearch, get_settings
 from search_api.record_gaps import GapReportOptions, record_gaps_report, report_csv
 from services.settings import Settings
@@ -20,7 +20,6 @@ router = APIRouter()
 
 @router.get("/reports/record-gaps")
 def record_gaps(
-    http: Request,
     custodian: list[str] = Query([], description="only these custodians (repeatable); default all"),
     date_from: date | None = Query(None, alias="from", description="first day, YYYY-MM-DD"),
     date_to: date | None = Query(None, alias="to", description="last day, YYYY-MM-DD (inclusive)"),
@@ -29,10 +28,13 @@ def record_gaps(
     limit: int = Query(1000, ge=1, le=10_000, description="at most this many uncopied items and loss events listed"),
     client: OpenSearch = Depends(get_opensearch),
     settings: Settings = Depends(get_settings),
-    principal: Principal = Depends(require("search")),
+    trail: AuditTrail = Depends(audited("report", "search")),
 ):
     """Per custodian and month: private business items, how many have an official copy (by how), the
     uncopied ones listed; silences, deleted messages and disappearing-message periods; volume per day."""
+    trail.note(details={"report": "record-gaps", "format": format,
+                        "filters": {"custodian": custodian, "from": date_from and date_from.isoformat(),
+                                    "to": date_to and date_to.isoformat()}})
     if date_from and date_to and date_from > date_to:
         raise HTTPException(status_code=422, detail="from is after to")
     try:
@@ -41,9 +43,8 @@ def record_gaps(
         raise HTTPException(status_code=500, detail=str(exc)) from exc
     options = GapReportOptions.from_settings(settings, uncopied_limit=limit, events_limit=limit)
     report = record_gaps_report(client, settings.items_alias, options, custodian, date_from, date_to,
-                                restrict=principal.filters(), interval=interval, rules=rules)
-    audit(http, principal, "report", total=report["summary"]["business_items"],
-          details={"report": "record-gaps", "filters": report["filters"], "format": format})
+                                restrict=trail.principal.filters(), interval=interval, rules=rules)
+    trail.ok(total=report["summary"]["business_items"])
     if format == "csv":
         return Response(report_csv(report), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="record-gaps.csv"'})

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, HTTPException, Path
 from opensearchpy import OpenSearch
 
-from search_api.auth import Principal, audit, require
+from search_api.audited import AuditTrail, audited
 from search_api.deps import get_opensearch, get_settings
 from search_api.search import get_item
 from services.settings import Settings
@@ -15,16 +15,16 @@ router = APIRouter()
 
 @router.get("/items/{item_id}")
 def item(
-    http: Request,
     item_id: str = Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$"),
     client: OpenSearch = Depends(get_opensearch),
     settings: Settings = Depends(get_settings),
-    principal: Principal = Depends(require("view")),
+    trail: AuditTrail = Depends(audited("view", "view")),
 ) -> dict:
     """The full item, with `parent` (or null), `attachments` (its direct children) and `also_held_by`
     (other copies); an item outside the caller's scope is a 404, as if it did not exist."""
-    found = get_item(client, settings.items_alias, item_id, principal.filters())
-    audit(http, principal, "view", outcome="ok" if found else "not_found", target=item_id)
+    trail.note(target=item_id)
+    found = get_item(client, settings.items_alias, item_id, trail.principal.filters())
+    trail.ok("ok" if found else "not_found")
     if found is None:
         raise HTTPException(status_code=404, detail=f"no item with id {item_id!r}")
     return found

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, HTTPException, Path
 from opensearchpy import OpenSearch
 
-from search_api.auth import Principal, audit, require
+from search_api.audited import AuditTrail, audited
 from search_api.deps import get_opensearch, get_settings
 from search_api.people import get_person
 from services.settings import Settings
@@ -15,16 +15,16 @@ router = APIRouter()
 
 @router.get("/people/{key}")
 def person(
-    http: Request,
     key: str = Path(min_length=8, max_length=300, pattern=r"^person:[\w@.+\-]+$", description="e.g. person:alice.hart@dhsc.gov.uk"),
     client: OpenSearch = Depends(get_opensearch),
     settings: Settings = Depends(get_settings),
-    principal: Principal = Depends(require("view")),
+    trail: AuditTrail = Depends(audited("view", "view")),
 ) -> dict:
     """The person's label, aliases, identities seen on items, and item counts by channel and record
     (counted over the items in the caller's scope)."""
-    found = get_person(client, settings.items_alias, settings.people_index, key, principal.filters())
-    audit(http, principal, "view", outcome="ok" if found else "not_found", target=key)
+    trail.note(target=key)
+    found = get_person(client, settings.items_alias, settings.people_index, key, trail.principal.filters())
+    trail.ok("ok" if found else "not_found")
     if found is None:
         raise HTTPException(status_code=404, detail=f"no person with key {key!r}")
     return found

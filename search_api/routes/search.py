@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from opensearchpy import OpenSearch
 from pydantic import ValidationError
 
-from search_api.auth import Principal, audit, require
+from search_api.audited import AuditTrail, audited
 from search_api.deps import get_opensearch, get_settings, json_response
 from search_api.search import SearchRequest, run_search
 from services.settings import Settings
@@ -42,10 +42,11 @@ def search(
     expand: Literal["families"] | None = Query(None, description="'families': add each hit's family (top-level item and attachments)"),
     client: OpenSearch = Depends(get_opensearch),
     settings: Settings = Depends(get_settings),
-    principal: Principal = Depends(require("search")),
+    trail: AuditTrail = Depends(audited("search", "search")),
 ) -> Response:
     """Items matching `q` (the query language: see the README) and the filters: total, one page of hits
     with highlights, and facets. A malformed `q` is a 400 with `detail`, `position` and `hint`."""
+    trail.note(query=q)
     try:
         request = SearchRequest(
             q=q, custodian=custodian, channel=channel, record=record, kind=kind, people=people,
@@ -56,8 +57,10 @@ def search(
         )
     except ValidationError as exc:
         raise HTTPException(status_code=422, detail="; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())) from exc
-    result = run_search(client, settings.items_alias, request, principal.filters())
-    audit(http, principal, "search", query=q, total=result["total"], details={"filters": audit_filters(request)})
+    trail.note(details={"filters": audit_filters(request)})
+    principal = trail.principal
+    result = run_search(client, settings.items_alias, request, principal.filters(), http.app.state.snapshots, principal.audit_name)
+    trail.ok(total=result["total"])
     return json_response(result)
 
 

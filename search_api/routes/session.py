@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from search_api.auth import ANONYMOUS, SESSION_COOKIE, Principal, audit, authenticate, principal_of
 from search_api.deps import get_settings
+from search_api.inputs import ApiModel
 from services.settings import Settings
 
 router = APIRouter()
 
 
-class Login(BaseModel):
+class Login(ApiModel):
     name: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1024)
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, HTTPException, Path
 from opensearchpy import OpenSearch
 
-from search_api.auth import Principal, audit, require
+from search_api.audited import AuditTrail, audited
 from search_api.deps import get_opensearch, get_settings
 from search_api.search import get_thread
 from services.settings import Settings
@@ -15,16 +15,16 @@ router = APIRouter()
 
 @router.get("/threads/{thread_id}")
 def thread(
-    http: Request,
     thread_id: str = Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_:.-]+$"),
     client: OpenSearch = Depends(get_opensearch),
     settings: Settings = Depends(get_settings),
-    principal: Principal = Depends(require("view")),
+    trail: AuditTrail = Depends(audited("view", "view")),
 ) -> dict:
     """Emails of the thread (those in the caller's scope); a message held by several custodians appears once
     with `held_by` listing them."""
-    found = get_thread(client, settings.items_alias, thread_id, principal.filters())
-    audit(http, principal, "view", outcome="ok" if found else "not_found", target=f"thread:{thread_id}")
+    trail.note(target=f"thread:{thread_id}")
+    found = get_thread(client, settings.items_alias, thread_id, trail.principal.filters())
+    trail.ok("ok" if found else "not_found")
     if found is None:
         raise HTTPException(status_code=404, detail=f"no thread with id {thread_id!r}")
     return found

@@ -9,16 +9,28 @@ only on Beta's items. Every item says "zephyrine", so one search finds the whole
 | au-m1   | Auth Alpha, private, au-c1      | chat message 1 of conversation au-conv                  |
 | au-m2   | Auth Beta, private, au-c2       | chat message 2 of conversation au-conv                  |
 | au-b1   | Auth Beta, official, au-c2      | email, a copy of au-a1 (dup_group au-dup), thread au-thread, person:zed@beta.example |
+| au-a3   | Auth Alpha, private, au-c1      | email from person:yan whose every cross-item field points at Beta: an `exact` official copy au-b2, near_dup_group shared only with au-b2 |
+| au-a3x  | Auth Alpha, private, au-c1      | attachment whose parent and family are Beta's au-b2       |
+| au-b2   | Auth Beta, official, au-c2      | email "Quillwort minutes" to Yan's private phone           |
+
+The people registry holds person:yan with a private phone and address seen only on Beta's items.
+Everything of Beta's that must never reach a caller confined to Alpha is in BETA_CANARIES.
 """
 
 from __future__ import annotations
 
+from indexer.enrich.people import PEOPLE_MAPPING
 from indexer.model import Address, Custody, Item
 from indexer.store import write_items
 from services.index import ensure_items_index
 
 ALPHA, BETA = "Auth Alpha", "Auth Beta"
 ZED = "person:zed@beta.example"
+YAN = "person:yan"
+YAN_ALIASES = ["yan@alpha.example", "+44 7700 900123", "yan.private@gmail.example"]
+NEAR_GROUP = "near:au-shared"
+BETA_CANARIES = ("au-b1", "au-b2", "au-m2", BETA, "Quillwort", "zed@beta.example", "7700 900123", "+447700900123",
+                 "yan.private", "au-c2")
 
 
 def _item(item_id: str, custodian: str, record: str, collection: str, **fields) -> Item:
@@ -44,6 +56,15 @@ ITEMS = (
           conversation_name="Zephyrine group", seq=2),
     _item("au-b1", BETA, "official", "au-c2", subject="Zephyrine budget", dup_group="au-dup", thread_id="au-thread",
           sender=Address("Zed <zed@beta.example>", "Zed", "zed@beta.example", ZED), people=[ZED]),
+    _item("au-a3", ALPHA, "private", "au-c1", subject="Zephyrine private note", thread_id="au-thread-3",
+          sender=Address("Yan <yan@alpha.example>", "Yan", "yan@alpha.example", YAN), people=[YAN],
+          official_copy="exact", near_dup_group=NEAR_GROUP, business_score=3.0, business_signals=["term:zephyrine"],
+          official_copy_links=[{"id": "au-b2", "how": "exact", "score": 1.0,
+                                "why": f"the same message is held as official email 'Quillwort minutes' (2021-02-01, {BETA})"}]),
+    _item("au-a3x", ALPHA, "private", "au-c1", kind="attachment", family_id="au-b2", parent_id="au-b2", depth=1,
+          file_name="annex.pdf", content_type="application/pdf"),
+    _item("au-b2", BETA, "official", "au-c2", subject="Quillwort minutes", thread_id="au-thread-4", near_dup_group=NEAR_GROUP,
+          to=[Address("+447700900123", None, "+447700900123", YAN)], people=[YAN]),
 )
 ALL = {item.id for item in ITEMS}
 ALPHA_IDS = {item.id for item in ITEMS if item.custody.custodian == ALPHA}
@@ -52,8 +73,14 @@ C2_IDS = {item.id for item in ITEMS if item.custody.collection == "au-c2"}
 
 
 def write_auth_corpus(client, settings) -> None:
-    """Index the corpus (fixed ids, so idempotent) and make it searchable at once."""
+    """Index the corpus (fixed ids, so idempotent) and Yan's registry entry, searchable at once."""
     alias = ensure_items_index(client, settings)
     problems = list(write_items(client, alias, ITEMS))
     assert problems == [], problems
     client.indices.refresh(index=alias)
+    if not client.indices.exists(index=settings.people_index):
+        client.indices.create(index=settings.people_index, body={"mappings": PEOPLE_MAPPING})
+    client.index(index=settings.people_index, id=YAN, refresh="wait_for", body={
+        "key": YAN, "label": "Yan Example", "identities": ["email:yan@alpha.example", "phone:+447700900123",
+                                                          "email:yan.private@gmail.example"],
+        "raw_identities": YAN_ALIASES})
