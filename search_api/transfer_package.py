@@ -126,29 +126,13 @@ class Package:
             return path, original.data, "original", {s["id"]: "inside the .eml" for s, _ in unit.items if s["id"] != top["id"]}
         notes = {top["id"]: f"original not recoverable: {original.reason}"}
         notes.update({s["id"]: "not in the package: the rebuilt message only names its attachments" for s, _ in unit.items if s["id"] != top["id"]})
-        return path, self._rebuilt_email(top, original.reason), "reconstructed", notes
+        source = {**top, **self._texts([top["id"]]).get(top["id"], {})}
+        return path, rebuilt_email(source, original.reason), "reconstructed", notes
 
     def _texts(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         query = {"bool": {"filter": [*self.restrict, ids_clause(ids)]}}
         hits = paging.scan(self.client, self.index, query, [{"id": "asc"}], TEXT_FIELDS)
         return {hit["_id"]: hit["_source"] for hit in hits}
-
-    def _rebuilt_email(self, top: dict[str, Any], reason: str) -> bytes:
-        source = {**top, **self._texts([top["id"]]).get(top["id"], {})}
-        message = EmailMessage(policy=SMTP)
-        for header, name in (("From", "from"), ("To", "to"), ("Cc", "cc")):
-            value = _addresses(source.get(name))
-            if value:
-                message[header] = _one_line(value)
-        for header, value in (("Subject", source.get("subject")), ("Date", _mail_date(source.get("date"))),
-                              ("Message-ID", source.get("message_id"))):
-            if value:
-                message[header] = _one_line(value)
-        message["X-Lantern-Reconstructed"] = _one_line(f"not the original message: {reason}")
-        names = source.get("attachment_names") or []
-        listed = "\n\n[Attachments not included: " + "; ".join(names) + "]" if names else ""
-        message.set_content((source.get("body") or "") + listed)
-        return message.as_bytes()
 
     def _transcript(self, unit: Unit) -> bytes:
         top = unit.top
@@ -184,6 +168,25 @@ class Package:
                 for name in ("id", "kind", "channel", "custodian", "date", "from", "to", "cc", "subject", "file_name",
                              "source_path", "locator", "source_sha256") if source.get(name)]
         return ("\n".join(head) + "\n\n" + (source.get("body") or "")).encode("utf-8")
+
+
+def rebuilt_email(source: dict[str, Any], reason: str) -> bytes:
+    """An email rebuilt from an item's indexed headers and text, marked as not the original (X-Lantern-Reconstructed).
+    Every header value is put on one line, so nothing in the data can add a header."""
+    message = EmailMessage(policy=SMTP)
+    for header, name in (("From", "from"), ("To", "to"), ("Cc", "cc")):
+        value = _addresses(source.get(name))
+        if value:
+            message[header] = _one_line(value)
+    for header, value in (("Subject", source.get("subject")), ("Date", _mail_date(source.get("date"))),
+                          ("Message-ID", source.get("message_id"))):
+        if value:
+            message[header] = _one_line(value)
+    message["X-Lantern-Reconstructed"] = _one_line(f"not the original message: {reason}")
+    names = source.get("attachment_names") or []
+    listed = "\n\n[Attachments not included: " + "; ".join(names) + "]" if names else ""
+    message.set_content((source.get("body") or "") + listed)
+    return message.as_bytes()
 
 
 def _native(source: dict[str, Any], digests: SourceDigests) -> tuple[bytes | None, str]:
