@@ -88,4 +88,5 @@ def record_gaps_transfer(
           details={"report": "record-gaps-transfer", "filters": package.selection, "files": len(package.units)})
     chunks = package.chunks(lambda entries: record_transfers(client, ledger_index(settings), entries))
     return StreamingResponse(chunks, media_type="application/zip", headers={
-        "Content-Disposition": f'attachment; filename="{package.package_id}.zip"', "X-Lantern-Package": package.package_id})
+        "Content-Disposition": f'attachment; filename="{package.package_id}.zip"', "X-Lantern-Package": package.package_id,
+        "X-Lantern-Items": str(package.item_count)})
