@@ -24,6 +24,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 import secrets
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -201,8 +202,12 @@ def _native(source: dict[str, Any], digests: SourceDigests) -> tuple[bytes | Non
     return path.read_bytes(), ""
 
 
-def _short(item_id: str) -> str:
-    return safe_file_name(item_id, "id")[:12]
+def _short(key: str) -> str:
+    """Twelve hex characters that tell items (or conversations) apart in file names: the start of a
+    hex item id, so a name shows its item; else of the key's SHA-256."""
+    if re.fullmatch(r"[0-9a-f]{12,}", key):
+        return key[:12]
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
 
 
 def _unique(path: str, taken: set[str]) -> str:

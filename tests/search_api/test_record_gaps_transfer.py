@@ -161,14 +161,10 @@ def test_filing_the_package_as_official_closes_the_gap(api, gaps, tmp_path):
     response = api.post(TRANSFER, json={"include_transferred": True})
     package, rows = _open(response.content)
     filed = tmp_path / "filed"
+    package.extractall(filed)  # as the README's round trip: unzip, then ingest each custodian's folder as official
     for custodian in {r["custodian"] for r in rows}:
-        folder = filed / custodian
-        for name in {r["file"] for r in rows if r["custodian"] == custodian}:
-            target = folder / Path(name).name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(package.read(name))
         custody = custody_for(gaps, custodian, None, "official", "records-system")
-        run_ingest(gaps, [folder], custody, tmp_path / f"report-{uuid.uuid4().hex[:6]}.jsonl")
+        run_ingest(gaps, [filed / custodian], custody, tmp_path / f"report-{uuid.uuid4().hex[:6]}.jsonl")
     run_counterparts(gaps)
     report = api.get(REPORT).json()
     assert report["summary"]["uncopied"] == report["summary"]["awaiting_filing"] == 0 and report["uncopied"] == []
