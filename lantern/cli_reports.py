@@ -214,10 +214,14 @@ def _write_transfer(settings, client, out: Path, custodian: list[str], first, la
         _fail(str(exc))  # a fixed sentence: no names in it
     entries: list[dict] = []
     partial = out.with_name(out.name + ".part")
-    with partial.open("wb") as handle:  # renamed only when whole, so a ZIP at `out` is always complete
-        for chunk in package.chunks(entries.extend):
-            handle.write(chunk)
-    partial.replace(out)
+    try:
+        with partial.open("wb") as handle:  # renamed only when whole, so a ZIP at `out` is always complete
+            for chunk in package.chunks(entries.extend):
+                handle.write(chunk)
+        partial.replace(out)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     record_transfers(client, ledger_index(settings), entries)
     record(client, settings, "export", total=package.item_count, target=package.package_id,
            details={"report": "record-gaps-transfer", "filters": package.selection, "files": len(package.units)})

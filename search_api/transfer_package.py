@@ -197,9 +197,12 @@ def _native(source: dict[str, Any], digests: SourceDigests) -> tuple[bytes | Non
         return None, f"inside {path.name} at {source['locator']}: its bytes are not read back"
     if not path.is_file():
         return None, "the source file is no longer there"
-    if digests.of(path) != source.get("source_sha256"):
-        return None, "the source changed since it was indexed (its SHA-256 differs)"
-    return path.read_bytes(), ""
+    try:
+        if digests.of(path) != source.get("source_sha256"):
+            return None, "the source changed since it was indexed (its SHA-256 differs)"
+        return path.read_bytes(), ""
+    except OSError as exc:
+        return None, f"the source could not be read: {exc.strerror or exc}"
 
 
 def _short(key: str) -> str:

@@ -55,7 +55,15 @@ class SourceDigests:
 
 
 def original_email(source_path: str, locator: str, source_sha256: str, digests: SourceDigests | None = None) -> Original:
-    """The original bytes of the email indexed from `source_path` at `locator` (see the module docstring)."""
+    """The original bytes of the email indexed from `source_path` at `locator` (see the module docstring);
+    a source that cannot be read is an Original without data, saying why."""
+    try:
+        return _read_original(source_path, locator, source_sha256, digests or SourceDigests())
+    except (OSError, mailbox.Error) as exc:
+        return Original(None, f"the source could not be read: {exc.__class__.__name__}: {exc}")
+
+
+def _read_original(source_path: str, locator: str, source_sha256: str, digests: SourceDigests) -> Original:
     path = Path(source_path or "")
     if not source_path or not path.exists():
         return Original(None, f"the source {source_path!r} is no longer there")
@@ -65,7 +73,7 @@ def original_email(source_path: str, locator: str, source_sha256: str, digests: 
     if not (locator == "" and path.is_file()) and not (mbox_number and path.is_file()) and not path.is_dir():
         return Original(None, f"a message at {locator!r} inside {path.name!r} (a PST read through readpst, or a member of "
                               "an archive): its original bytes are not read back")
-    if (digests or SourceDigests()).of(path) != source_sha256:
+    if digests.of(path) != source_sha256:
         return Original(None, "the source changed since it was indexed (its SHA-256 differs)")
     if locator == "" and path.is_file():
         return Original(path.read_bytes())

@@ -171,3 +171,28 @@ def test_filing_the_package_as_official_closes_the_gap(api, gaps, tmp_path):
     # exact: exact_email and the three filed emails; quoted: the scenario's one and the four filed chat messages
     assert report["summary"]["copied"] == {"exact": 4, "forwarded": 1, "near": 1, "quoted": 5, "note": 1}
     assert report["summary"]["business_items"] == 12 and report["summary"]["copied_total"] == 12
+
+
+def test_an_mbox_message_goes_in_as_sent_and_a_changed_source_is_rebuilt_and_says_so(api, gaps, tmp_path):
+    """Two private emails of a new custodian: one in an mbox (its bytes between From_ lines, as sent), one loose
+    .eml changed after ingest (rebuilt from the index, marked, and the manifest says why)."""
+    custodian = f"Pat Private {uuid.uuid4().hex[:6]}"
+    sent = (b"From: Pat <pat@gmail.example>\nTo: Sarah Supplier <sarah@meridian-supplies.example>\nSubject: Meridian terms\n"
+            b"Date: Mon, 04 Mar 2024 10:00:00 +0000\nMessage-ID: <mbox-1@gmail.example>\n\nThe Meridian ventilator terms\n"
+            b">From the board: agreed in principle.\n")
+    folder = tmp_path / "pat"
+    folder.mkdir()
+    (folder / "pat.mbox").write_bytes(b"From pat@gmail.example Mon Mar  4 10:00:00 2024\n" + sent + b"\n")
+    loose = folder / "later.eml"
+    loose.write_bytes(sent.replace(b"mbox-1", b"loose-2").replace(b"Meridian terms", b"PPE procurement"))
+    run_ingest(gaps, [folder], custody_for(gaps, custodian, None, "private", "pat"), tmp_path / "report.jsonl")
+    run_counterparts(gaps)
+    loose.write_bytes(loose.read_bytes() + b"\nedited after collection\n")
+    package, rows = _open(api.post(TRANSFER, json={"custodian": [custodian]}).content)
+    by_locator = {r["locator"]: r for r in rows}
+    mboxed, rebuilt = by_locator["message[1]"], by_locator[""]
+    assert (mboxed["produced_as"], package.read(mboxed["file"])) == ("original", sent)
+    assert rebuilt["produced_as"] == "reconstructed" and "changed since it was indexed" in rebuilt["note"]
+    message = email.message_from_bytes(package.read(rebuilt["file"]), policy=policy.default)
+    assert message["Subject"] == "PPE procurement" and message["X-Lantern-Reconstructed"].startswith("not the original")
+    assert "agreed in principle" in message.get_content()
