@@ -180,6 +180,10 @@ def report_gaps(
 
     if format not in ("json", "csv"):
         _fail("--format is json or csv")
+    if transfer is not None and (out is not None or format != "json"):
+        _fail("--transfer writes the package to its own file: --out and --format are for the report")
+    if include_transferred and transfer is None:
+        _fail("--include-transferred goes with --transfer")
     first, last = _day(date_from, "--from"), _day(date_to, "--to")
     settings = get_settings()
     client = opensearch_client(settings, timeout=120)

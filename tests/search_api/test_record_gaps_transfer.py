@@ -86,6 +86,9 @@ def test_cli_writes_the_package_of_one_custodian(gaps, ids, tmp_path):
     again = subprocess.run([sys.executable, "-m", "lantern.cli", "report", "gaps", "--custodian", SAM, "--transfer",
                             str(tmp_path / "again.zip")], capture_output=True, env=env)
     assert again.returncode == 1 and b"nothing to transfer" in again.stderr and not (tmp_path / "again.zip").exists()
+    mixed = subprocess.run([sys.executable, "-m", "lantern.cli", "report", "gaps", "--transfer", str(tmp_path / "x.zip"),
+                            "--format", "csv"], capture_output=True, env=env)
+    assert mixed.returncode == 1 and b"--transfer writes the package" in mixed.stderr
 
 
 def test_package_holds_exactly_the_uncopied_business_items_with_matching_hashes(api, scenario, ids):
