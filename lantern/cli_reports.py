@@ -164,16 +164,26 @@ def report_gaps(
     out: Optional[Path] = typer.Option(None, "--out", help="file to write (default: standard output)"),
     refresh: bool = typer.Option(False, "--refresh", help="re-run counterpart matching and business scoring first"),
     limit: int = typer.Option(1000, help="at most this many uncopied items and loss events listed"),
+    transfer: Optional[Path] = typer.Option(None, "--transfer", help="instead of the report, write the records-transfer "
+                                            "package of the uncopied business items to this ZIP"),
+    include_transferred: bool = typer.Option(False, "--include-transferred", help="with --transfer: also items already "
+                                             "put into an earlier package"),
 ) -> None:
     """The record-keeping gap report (as GET /api/v1/reports/record-gaps): per custodian and month, private
-    business items, their official copies, the uncopied ones; silences and deleted messages."""
+    business items, their official copies, the uncopied ones; silences and deleted messages. With --transfer,
+    the package to file them into the records system (as POST /api/v1/reports/record-gaps/transfer)."""
     from indexer.enrich.business import BusinessRules, BusinessTermsError
     from indexer.enrich.counterparts import run_counterparts
     from search_api.record_gaps import GapReportOptions, record_gaps_report, report_csv
+    from search_api.transfers import ledger_index
     from services.clients import opensearch_client
 
     if format not in ("json", "csv"):
         _fail("--format is json or csv")
+    if transfer is not None and (out is not None or format != "json"):
+        _fail("--transfer writes the package to its own file: --out and --format are for the report")
+    if include_transferred and transfer is None:
+        _fail("--include-transferred goes with --transfer")
     first, last = _day(date_from, "--from"), _day(date_to, "--to")
     settings = get_settings()
     client = opensearch_client(settings, timeout=120)
@@ -185,7 +195,39 @@ def report_gaps(
         stats = run_counterparts(settings, client)
         console.print(f"counterparts: {stats.items} private items matched in {stats.seconds:.1f} s "
                       f"({stats.items_per_second:.0f}/s), {stats.written} updated", highlight=False)
+    if transfer is not None:
+        _write_transfer(settings, client, transfer, custodian, first, last, include_transferred)
+        return
     options = GapReportOptions.from_settings(settings, uncopied_limit=limit, events_limit=limit)
-    report = record_gaps_report(client, settings.items_alias, options, custodian, first, last, rules=rules.describe())
+    report = record_gaps_report(client, settings.items_alias, options, custodian, first, last, rules=rules.describe(),
+                                ledger_index=ledger_index(settings))
     text = report_csv(report) if format == "csv" else json.dumps(report, ensure_ascii=False, indent=2) + "\n"
     _write([text], out)
+
+
+def _write_transfer(settings, client, out: Path, custodian: list[str], first, last, include_transferred: bool) -> None:
+    """Write the records-transfer package to `out`, record its items in the ledger and the audit trail."""
+    from lantern.cli_admin import cli_user, record
+    from search_api.transfer_package import NothingToTransfer, prepare_package
+    from search_api.transfers import ledger_index, record_transfers
+
+    try:
+        package = prepare_package(client, settings.items_alias, ledger_index(settings), settings.business_threshold,
+                                  cli_user(), custodian, first, last, include_transferred=include_transferred)
+    except NothingToTransfer as exc:
+        _fail(str(exc))  # a fixed sentence: no names in it
+    entries: list[dict] = []
+    partial = out.with_name(out.name + ".part")
+    try:
+        with partial.open("wb") as handle:  # renamed only when whole, so a ZIP at `out` is always complete
+            for chunk in package.chunks(entries.extend):
+                handle.write(chunk)
+        partial.replace(out)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    record_transfers(client, ledger_index(settings), entries)
+    record(client, settings, "export", total=package.item_count, target=package.package_id,
+           details={"report": "record-gaps-transfer", "filters": package.selection, "files": len(package.units)})
+    console.print(f"written: {out}: package {package.package_id}, {len(package.units)} file(s), "
+                  f"{package.item_count} item(s), now recorded as transferred, awaiting filing", markup=False, highlight=False)

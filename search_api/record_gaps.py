@@ -7,7 +7,9 @@ Reads what the counterpart pass stored (indexer.enrich.counterparts: `official_c
 - `private_items`: private items with content (chat system events excluded);
 - `business_items`: those scoring at least `business_threshold` (indexer.enrich.business);
 - `copied`: business items with an official counterpart, by how (exact, forwarded, near, quoted, note);
-- `uncopied`: business items with none, listed in `uncopied` (id, date, channel, snippet, link);
+- `uncopied`: business items with none, listed in `uncopied` (id, date, channel, snippet, link, transfer);
+- `awaiting_filing`: those of them put into a records-transfer package (search_api.transfers, the
+  ledger) whose official copy has not been ingested and matched yet;
 - `pending`: private items the counterpart pass has not seen yet (run `lantern report gaps --refresh`);
 - `official_items`, `deleted_events`, `disappearing_events`, `silences` for context.
 
@@ -31,6 +33,7 @@ from opensearchpy import OpenSearch
 
 from search_api import paging
 from search_api import record_timeline as timeline
+from search_api import transfers
 from search_api.disclosure import confine_hits
 from search_api.exports import spreadsheet_safe
 
@@ -73,8 +76,9 @@ def _business(threshold: float) -> list[dict[str, Any]]:
     return [{"term": {"record": "private"}}, {"exists": {"field": "official_copy"}}, {"range": {"business_score": {"gte": threshold}}}]
 
 
-def _month_aggs(threshold: float) -> dict[str, Any]:
+def _month_aggs(threshold: float, transferred: dict[str, Any]) -> dict[str, Any]:
     return {
+        "awaiting": {"filter": {"bool": {"filter": _business(threshold) + [{"term": {"official_copy": "none"}}, transferred]}}},
         "private": {"filter": {"bool": {"filter": [{"term": {"record": "private"}}, {"exists": {"field": "official_copy"}}]}}},
         "business": {"filter": {"bool": {"filter": _business(threshold)}},
                      "aggs": {"how": {"terms": {"field": "official_copy", "size": 10}}}},
@@ -86,13 +90,16 @@ def _month_aggs(threshold: float) -> dict[str, Any]:
     }
 
 
-def month_rows(client: OpenSearch, index: str, where: list[dict[str, Any]], threshold: float) -> list[dict[str, Any]]:
-    """One row per custodian and month (`undated` for items without a date), in that order."""
+def month_rows(client: OpenSearch, index: str, where: list[dict[str, Any]], threshold: float,
+               transferred: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """One row per custodian and month (`undated` for items without a date), in that order; `transferred`:
+    the ids in the transfer ledger."""
     sources = [{"custodian": {"terms": {"field": "custodian"}}},
                {"month": {"date_histogram": {"field": "date", "calendar_interval": "month", "format": "yyyy-MM",
                                              "missing_bucket": True}}}]
     rows = []
-    for bucket in timeline.composite(client, index, {"bool": {"filter": where}}, sources, _month_aggs(threshold)):
+    for bucket in timeline.composite(client, index, {"bool": {"filter": where}}, sources,
+                                  _month_aggs(threshold, transfers.ids_clause(transferred))):
         hows = {b["key"]: b["doc_count"] for b in bucket["business"]["how"]["buckets"]}
         copied = {how: hows.get(how, 0) for how in HOWS}
         business = bucket["business"]["doc_count"]
@@ -100,6 +107,7 @@ def month_rows(client: OpenSearch, index: str, where: list[dict[str, Any]], thre
             "custodian": bucket["key"]["custodian"], "month": bucket["key"]["month"] or "undated",
             "private_items": bucket["private"]["doc_count"], "business_items": business,
             "copied_total": sum(copied.values()), "copied": copied, "uncopied": hows.get("none", 0),
+            "awaiting_filing": bucket["awaiting"]["doc_count"],
             "copied_share": round(sum(copied.values()) / business, 3) if business else None,
             "pending": bucket["pending"]["doc_count"], "official_items": bucket["official"]["doc_count"],
             "deleted_events": bucket["deleted"]["doc_count"], "disappearing_events": bucket["disappearing"]["doc_count"],
@@ -119,25 +127,33 @@ UNCOPIED_SOURCE = ["id", "date", "custodian", "channel", "kind", "subject", "fil
                    "business_score", "business_signals", "from.raw"]
 
 
-def uncopied_items(client: OpenSearch, index: str, where: list[dict[str, Any]], threshold: float, limit: int) -> list[dict[str, Any]]:
-    """The private business items with no official counterpart, oldest first, at most `limit`."""
-    body = {"size": limit, "sort": UNCOPIED_ORDER, "_source": UNCOPIED_SOURCE,
-            "query": {"bool": {"filter": where + _business(threshold) + [{"term": {"official_copy": "none"}}]}}}
-    return [_uncopied(hit) for hit in client.search(index=index, body=body)["hits"]["hits"]]
+def uncopied_query(where: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
+    """The private business items with no official counterpart, within `where`."""
+    return {"bool": {"filter": where + _business(threshold) + [{"term": {"official_copy": "none"}}]}}
 
 
-def _uncopied(hit: dict[str, Any]) -> dict[str, Any]:
+def uncopied_items(client: OpenSearch, index: str, where: list[dict[str, Any]], threshold: float, limit: int,
+                   ledger: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """The private business items with no official counterpart, oldest first, at most `limit`; each with its
+    `transfer` ({state, package_id, at, by}) from `ledger` when it was put into a transfer package."""
+    body = {"size": limit, "sort": UNCOPIED_ORDER, "_source": UNCOPIED_SOURCE, "query": uncopied_query(where, threshold)}
+    return [_uncopied(hit, ledger) for hit in client.search(index=index, body=body)["hits"]["hits"]]
+
+
+def _uncopied(hit: dict[str, Any], ledger: dict[str, dict[str, Any]] | None) -> dict[str, Any]:
     source = hit["_source"]
     return {"id": hit["_id"], "date": source.get("date"), "month": (source.get("date") or "")[:7] or "undated",
             "custodian": source.get("custodian"), "channel": source.get("channel"), "kind": source.get("kind"),
             "from": (source.get("from") or {}).get("raw"), "conversation_name": source.get("conversation_name"),
             "snippet": _snippet(source), "business_score": source.get("business_score"),
             "business_signals": source.get("business_signals") or [],
-            "link": f"/#item={hit['_id']}", "api": f"/api/v1/items/{hit['_id']}"}
+            "link": f"/#item={hit['_id']}", "api": f"/api/v1/items/{hit['_id']}",
+            "transfer": _transfer_state((ledger or {}).get(hit["_id"]))}
 
 
 def _confine_copies(client: OpenSearch, index: str, where: list[dict[str, Any]], threshold: float, scope: list[dict[str, Any]],
-                    rows: list[dict[str, Any]], uncopied: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+                    rows: list[dict[str, Any]], uncopied: list[dict[str, Any]], limit: int,
+                    ledger: dict[str, dict[str, Any]] | None) -> list[dict[str, Any]]:
     """Recount `rows` and `uncopied` as the scope sees them: a copy outside `scope` is no copy.
 
     Reads only the copied business items in the scope (streamed), never the whole index."""
@@ -156,7 +172,7 @@ def _confine_copies(client: OpenSearch, index: str, where: list[dict[str, Any]],
         row["uncopied"] += 1
         row["copied_total"] -= 1
         row["copied_share"] = round(row["copied_total"] / row["business_items"], 3) if row["business_items"] else None
-        uncopied.append(_uncopied(hit))
+        uncopied.append(_uncopied(hit, ledger))
     uncopied.sort(key=lambda item: (item["date"] is None, item["date"] or "", item["id"]))
     return uncopied[:limit]
 
@@ -168,6 +184,12 @@ def _with_how(hits: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         yield hit
 
 
+def _transfer_state(entry: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not entry:
+        return None
+    return {"state": "transferred, awaiting filing", "package_id": entry["package_id"], "at": entry["at"], "by": entry["by"]}
+
+
 def _date_span(client: OpenSearch, index: str, where: list[dict[str, Any]]) -> tuple[str | None, str | None]:
     aggs = {"first": {"min": {"field": "date", "format": "yyyy-MM-dd"}}, "last": {"max": {"field": "date", "format": "yyyy-MM-dd"}}}
     found = client.search(index=index, body={"size": 0, "query": {"bool": {"filter": where}}, "aggs": aggs})["aggregations"]
@@ -177,10 +199,12 @@ def _date_span(client: OpenSearch, index: str, where: list[dict[str, Any]]) -> t
 def record_gaps_report(client: OpenSearch, index: str, options: GapReportOptions, custodians: list[str] | None = None,
                        date_from: date | None = None, date_to: date | None = None,
                        restrict: list[dict[str, Any]] | None = None, interval: str | None = None,
-                       rules: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The report as a JSON-able dict (see the module docstring); `rules` describes the business rules in force."""
+                       rules: dict[str, Any] | None = None, ledger_index: str | None = None) -> dict[str, Any]:
+    """The report as a JSON-able dict (see the module docstring); `rules` describes the business rules in force;
+    `ledger_index` is the transfer ledger (search_api.transfers), none when not given."""
     where = where_clauses(custodians, date_from, date_to, restrict)
-    rows = month_rows(client, index, where, options.business_threshold)
+    ledger = transfers.transfers_of(client, ledger_index, custodians) if ledger_index else {}
+    rows = month_rows(client, index, where, options.business_threshold, frozenset(ledger))
     silences = timeline.silences(client, index, where, options.silence)
     events, events_total = timeline.loss_events(client, index, where, options.events_limit)
     by_row = {(r["custodian"], r["month"]): r for r in rows}
@@ -191,12 +215,12 @@ def record_gaps_report(client: OpenSearch, index: str, options: GapReportOptions
     first, last = _date_span(client, index, where)
     interval = interval or timeline.choose_interval(date_from.isoformat() if date_from else first,
                                                     date_to.isoformat() if date_to else last)
-    uncopied = uncopied_items(client, index, where, options.business_threshold, options.uncopied_limit)
+    uncopied = uncopied_items(client, index, where, options.business_threshold, options.uncopied_limit, ledger)
     if restrict:
         uncopied = _confine_copies(client, index, where, options.business_threshold, restrict, rows, uncopied,
-                                   options.uncopied_limit)
+                                   options.uncopied_limit, ledger)
     summary = {name: sum(r[name] for r in rows) for name in
-               ("private_items", "business_items", "copied_total", "uncopied", "pending", "official_items",
+               ("private_items", "business_items", "copied_total", "uncopied", "awaiting_filing", "pending", "official_items",
                 "deleted_events", "disappearing_events", "silences")}
     summary["copied"] = {how: sum(r["copied"][how] for r in rows) for how in HOWS}
     return {
@@ -217,9 +241,9 @@ def record_gaps_report(client: OpenSearch, index: str, options: GapReportOptions
 
 
 CSV_COLUMNS = ("section", "custodian", "month", "date", "id", "channel", "kind", "record", "private_items", "business_items",
-               *(f"copied_{how}" for how in HOWS), "uncopied", "pending", "official_items", "deleted_events",
+               *(f"copied_{how}" for how in HOWS), "uncopied", "awaiting_filing", "pending", "official_items", "deleted_events",
                "disappearing_events", "silences", "days", "conversation", "event", "from", "business_score",
-               "business_signals", "snippet", "link")
+               "business_signals", "snippet", "link", "transfer_package", "transferred_at")
 
 
 def _csv_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -229,7 +253,8 @@ def _csv_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
                      **{f"copied_{how}": n for how, n in row["copied"].items()}})
     for item in report["uncopied"]:
         rows.append({"section": "uncopied", **item, "conversation": item.get("conversation_name"),
-                     "business_signals": "; ".join(item["business_signals"])})
+                     "business_signals": "; ".join(item["business_signals"]),
+                     "transfer_package": (item["transfer"] or {}).get("package_id"), "transferred_at": (item["transfer"] or {}).get("at")})
     for silence in report["silences"]:
         rows.append({"section": "silence", "custodian": silence["custodian"], "month": silence["month"],
                      "date": f"{silence['last_before']}/{silence['first_after']}", "channel": silence["channel"],

@@ -37,6 +37,7 @@ ROUTES = [  # (method, path, request arguments, permission)
     ("GET", "/api/v1/conversations/au-conv", {}, "view"),
     ("GET", f"/api/v1/people/{ZED}", {}, "view"),
     ("GET", "/api/v1/reports/record-gaps", {}, "search"),
+    ("POST", "/api/v1/reports/record-gaps/transfer", {"json": {}}, "export"),
     ("GET", "/api/v1/exports/results.csv", {"params": {"q": "zephyrine"}}, "export"),
     ("GET", "/api/v1/exports/results.jsonl", {"params": {"q": "zephyrine"}}, "export"),
     ("GET", "/api/v1/exports/production.zip", {"params": {"q": "zephyrine"}}, "export"),

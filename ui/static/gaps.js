@@ -2,6 +2,7 @@
 (function () {
   'use strict';
   const API = '/api/v1/reports/record-gaps';
+  const TRANSFER = API + '/transfer';
   const SVG = 'http://www.w3.org/2000/svg';
   const HOWS = ['exact', 'forwarded', 'near', 'quoted', 'note'];
   const $ = (id) => document.getElementById(id);
@@ -55,7 +56,7 @@
   function render(report) {
     const s = report.summary;
     $('gaps-status').textContent = s.business_items + ' private business items, ' + s.copied_total + ' with an official copy, '
-      + s.uncopied + ' without' + (s.pending ? '; ' + s.pending + ' private items not yet matched (run lantern report gaps --refresh)' : '') + '.';
+      + s.uncopied + ' without' + (s.awaiting_filing ? ' (' + s.awaiting_filing + ' transferred, awaiting filing)' : '') + (s.pending ? '; ' + s.pending + ' private items not yet matched (run lantern report gaps --refresh)' : '') + '.';
     renderMonths(report.months);
     renderTimelines(report);
     renderUncopied(report.uncopied, report.summary.uncopied);
@@ -69,11 +70,12 @@
       body.appendChild(el('tr', {}, [
         el('td', { text: r.custodian }), el('td', { text: r.month }), el('td', { class: 'num', text: r.business_items }),
         el('td', { class: 'num', text: r.copied_total }), el('td', { text: HOWS.map((h) => r.copied[h]).join(' / ') }),
-        el('td', { class: 'num' + (r.uncopied ? ' gap' : ''), text: r.uncopied }),
+        el('td', { class: 'num' + (r.uncopied > r.awaiting_filing ? ' gap' : ''), text: r.uncopied }),
+        el('td', { class: 'num', text: r.awaiting_filing }),
         el('td', { class: 'num', text: r.deleted_events }), el('td', { class: 'num', text: r.silences }),
       ]));
     });
-    if (!body.firstChild) body.appendChild(el('tr', {}, [el('td', { colspan: 8, text: 'No private business items in this range.' })]));
+    if (!body.firstChild) body.appendChild(el('tr', {}, [el('td', { colspan: 9, text: 'No private business items in this range.' })]));
   }
 
   // One chart per custodian: official volume above the axis, private below, silences shaded, losses marked.
@@ -165,10 +167,48 @@
         el('td', { text: u.channel + (u.conversation_name ? ' · ' + u.conversation_name : '') }),
         el('td', {}, [el('a', { href: u.link, text: u.snippet || '(no text)' })]),
         el('td', { class: 'signals', text: (u.business_signals || []).join(', ') }),
+        stateCell(u.transfer),
       ]));
     });
-    if (total > items.length) body.appendChild(el('tr', {}, [el('td', { colspan: 5, text: (total - items.length) + ' more: download the CSV.' })]));
-    if (!items.length) body.appendChild(el('tr', {}, [el('td', { colspan: 5, text: 'None.' })]));
+    if (total > items.length) body.appendChild(el('tr', {}, [el('td', { colspan: 6, text: (total - items.length) + ' more: download the CSV.' })]));
+    if (!items.length) body.appendChild(el('tr', {}, [el('td', { colspan: 6, text: 'None.' })]));
+  }
+
+  function stateCell(transfer) {
+    if (!transfer) return el('td', { class: 'state', 'data-state': 'not-copied', text: 'not copied' });
+    return el('td', { class: 'state transferred', 'data-state': 'transferred', text: transfer.state,
+      title: 'package ' + transfer.package_id + ', ' + transfer.at + ', by ' + transfer.by });
+  }
+
+  // POST the range, save the ZIP the answer carries, then show the report again: the items are now awaiting filing.
+  async function transfer() {
+    const p = params();
+    const request = { custodian: p.getAll('custodian'), from: p.get('from') || null, to: p.get('to') || null };
+    $('gaps-status').textContent = 'Building the transfer package…';
+    let response;
+    try {
+      response = await fetch(TRANSFER, { method: 'POST', credentials: 'same-origin',
+        headers: { Accept: 'application/zip', 'Content-Type': 'application/json' }, body: JSON.stringify(request) });
+    } catch (err) {
+      $('gaps-status').textContent = 'The server could not be reached.';
+      return;
+    }
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({}));
+      $('gaps-status').textContent = (body && body.detail) ? String(body.detail) : 'The package failed (' + response.status + ').';
+      return;
+    }
+    const id = response.headers.get('X-Lantern-Package') || 'transfer';
+    const items = response.headers.get('X-Lantern-Items');
+    const url = URL.createObjectURL(await response.blob());
+    const link = el('a', { href: url, download: id.replace(/[^A-Za-z0-9._-]/g, '_') + '.zip' });
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
+    await load();
+    $('gaps-status').textContent = 'Package ' + id + ' downloaded (' + items + ' items): file it into the records system, '
+      + 'then ingest it as official and run lantern report gaps --refresh. ' + $('gaps-status').textContent;
   }
 
   function renderLoss(report) {
@@ -188,6 +228,7 @@
 
   document.addEventListener('DOMContentLoaded', () => {
     $('gaps-form').addEventListener('submit', (event) => { event.preventDefault(); load(); });
+    $('gaps-transfer').addEventListener('click', transfer);
     load();
   });
 }());
