@@ -43,34 +43,37 @@ class LimitedOpenSearch(OpenSearch):
 
     search_seconds: float = 30.0
 
-    def _limited(self, params: dict[str, Any] | None) -> dict[str, Any]:
-        return {"request_timeout": self.search_seconds, **(params or {})}
+    def _limited(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        # Other keyword arguments (scroll, size, ... as helpers.scan passes them) go on to the client untouched.
+        params = dict(kwargs.pop("params", None) or {})
+        params.setdefault("request_timeout", self.search_seconds)
+        return {**kwargs, "params": params}
 
-    def search(self, *, body: Any = None, index: Any = None, params: Any = None, headers: Any = None) -> Any:
+    def search(self, *, body: Any = None, index: Any = None, **kwargs: Any) -> Any:
         if isinstance(body, dict):
             body = {"timeout": _duration(self.search_seconds), **body}
         try:
-            response = super().search(body=body, index=index, params=self._limited(params), headers=headers)
+            response = super().search(body=body, index=index, **self._limited(kwargs))
         except ConnectionTimeout as exc:
             raise SearchTimedOut(self.search_seconds) from exc
         if response.get("timed_out"):
             raise SearchTimedOut(self.search_seconds)
         return response
 
-    def msearch(self, *, body: Any, index: Any = None, params: Any = None, headers: Any = None) -> Any:
+    def msearch(self, *, body: Any, index: Any = None, **kwargs: Any) -> Any:
         if isinstance(body, list):  # header, body, header, body, ...
             body = [{"timeout": _duration(self.search_seconds), **line} if n % 2 else line for n, line in enumerate(body)]
         try:
-            response = super().msearch(body=body, index=index, params=self._limited(params), headers=headers)
+            response = super().msearch(body=body, index=index, **self._limited(kwargs))
         except ConnectionTimeout as exc:
             raise SearchTimedOut(self.search_seconds) from exc
         if any(part.get("timed_out") for part in response.get("responses", [])):
             raise SearchTimedOut(self.search_seconds)
         return response
 
-    def count(self, *, body: Any = None, index: Any = None, params: Any = None, headers: Any = None) -> Any:
+    def count(self, *, body: Any = None, index: Any = None, **kwargs: Any) -> Any:
         try:
-            return super().count(body=body, index=index, params=self._limited(params), headers=headers)
+            return super().count(body=body, index=index, **self._limited(kwargs))
         except ConnectionTimeout as exc:
             raise SearchTimedOut(self.search_seconds) from exc
 

@@ -132,6 +132,20 @@ def uncopied_query(where: list[dict[str, Any]], threshold: float) -> dict[str, A
     return {"bool": {"filter": where + _business(threshold) + [{"term": {"official_copy": "none"}}]}}
 
 
+def copied_query(where: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
+    """The private business items with an official counterpart, within `where`."""
+    return {"bool": {"filter": where + _business(threshold) + [{"terms": {"official_copy": list(HOWS)}}]}}
+
+
+def copied_only_out_of_scope(client: OpenSearch, index: str, hits: Iterator[dict[str, Any]],
+                             scope: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Of copied business `hits` (with `official_copy_links`), those whose every copy lies outside `scope`:
+    uncopied as that scope sees them (search_api.disclosure), so a scoped caller learns nothing of the copy."""
+    for hit in confine_hits(client, index, hits, scope):
+        if hit["_source"].get("official_copy") not in HOWS:
+            yield hit
+
+
 def uncopied_items(client: OpenSearch, index: str, where: list[dict[str, Any]], threshold: float, limit: int,
                    ledger: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """The private business items with no official counterpart, oldest first, at most `limit`; each with its

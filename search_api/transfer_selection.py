@@ -20,7 +20,7 @@ from typing import Any
 from opensearchpy import OpenSearch
 
 from search_api import paging, transfers
-from search_api.record_gaps import uncopied_query
+from search_api.record_gaps import copied_only_out_of_scope, copied_query, uncopied_query
 
 FIELDS = ["id", "kind", "channel", "custodian", "account", "record", "collection", "date", "subject", "file_name",
           "conversation_id", "conversation_name", "family_id", "parent_id", "depth", "source_path", "locator",
@@ -50,8 +50,8 @@ class Unit:
         self.items.append((source, why))
 
 
-def _scan(client: OpenSearch, index: str, query: dict[str, Any]):
-    return paging.scan(client, index, query, [{"date": {"order": "asc", "missing": "_last"}}, {"id": "asc"}], FIELDS)
+def _scan(client: OpenSearch, index: str, query: dict[str, Any], fields: list[str] = FIELDS):
+    return paging.scan(client, index, query, [{"date": {"order": "asc", "missing": "_last"}}, {"id": "asc"}], fields)
 
 
 def _by_ids(client: OpenSearch, index: str, ids: set[str], restrict: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -70,6 +70,13 @@ def select_units(client: OpenSearch, index: str, where: list[dict[str, Any]], re
     if skip:
         query["bool"]["must_not"] = [transfers.ids_clause(skip)]
     selected = [{**hit["_source"], "id": hit["_id"]} for hit in _scan(client, index, query)]
+    if restrict:  # as in the gap report, a copy outside the caller's scope is no copy to them
+        copied = copied_query(where, threshold)
+        if skip:
+            copied["bool"]["must_not"] = [transfers.ids_clause(skip)]
+        hits = _scan(client, index, copied, [*FIELDS, "official_copy_links"])
+        selected += [{**hit["_source"], "id": hit["_id"]} for hit in copied_only_out_of_scope(client, index, hits, restrict)]
+        selected.sort(key=lambda source: (source.get("date") is None, source.get("date") or "", source["id"]))
     tops = _by_ids(client, index, {s["family_id"] for s in selected if s.get("kind") == "attachment" and s.get("family_id")}, restrict)
     units: dict[tuple[str, ...], Unit] = {}
     for source in selected:

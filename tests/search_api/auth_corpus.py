@@ -12,6 +12,7 @@ only on Beta's items. Every item says "zephyrine", so one search finds the whole
 | au-a3   | Auth Alpha, private, au-c1      | email from person:yan whose every cross-item field points at Beta: an `exact` official copy au-b2, near_dup_group shared only with au-b2 |
 | au-a3x  | Auth Alpha, private, au-c1      | attachment whose parent and family are Beta's au-b2       |
 | au-b2   | Auth Beta, official, au-c2      | email "Quillwort minutes" to Yan's private phone           |
+| au-a4   | Auth Alpha, private, au-c1      | chat message of conversation au-conv-4: business with no official copy (for the transfer package) |
 
 The people registry holds person:yan with a private phone and address seen only on Beta's items.
 Everything of Beta's that must never reach a caller confined to Alpha is in BETA_CANARIES.
@@ -65,6 +66,9 @@ ITEMS = (
           file_name="annex.pdf", content_type="application/pdf"),
     _item("au-b2", BETA, "official", "au-c2", subject="Quillwort minutes", thread_id="au-thread-4", near_dup_group=NEAR_GROUP,
           to=[Address("+447700900123", None, "+447700900123", YAN)], people=[YAN]),
+    _item("au-a4", ALPHA, "private", "au-c1", kind="message", channel="whatsapp", conversation_id="au-conv-4",
+          conversation_name="Zephyrine desk", seq=1, official_copy="none", business_score=3.0,
+          business_signals=["term:zephyrine"]),
 )
 ALL = {item.id for item in ITEMS}
 ALPHA_IDS = {item.id for item in ITEMS if item.custody.custodian == ALPHA}

@@ -178,6 +178,8 @@ AUDITED_VIEWS: dict[tuple[str, str], tuple[str, dict, dict]] = {
     ("GET", "/api/v1/people/{key}"): (f"/api/v1/people/{ZED}", {}, {"action": "view", "target": ZED}),
     ("POST", "/api/v1/reports/terms"): ("/api/v1/reports/terms", {"queries": ["zephyrine"]}, {"action": "report", "query": "zephyrine"}),
     ("GET", "/api/v1/reports/record-gaps"): ("/api/v1/reports/record-gaps", {}, {"action": "report"}),
+    ("POST", "/api/v1/reports/record-gaps/transfer"): (
+        "/api/v1/reports/record-gaps/transfer", {"include_transferred": True}, {"action": "export"}),
     ("GET", "/api/v1/exports/results.csv"): ("/api/v1/exports/results.csv", {"q": "zephyrine"}, {"action": "export", "query": "zephyrine"}),
     ("GET", "/api/v1/exports/results.jsonl"): ("/api/v1/exports/results.jsonl", {"q": "zephyrine"}, {"action": "export", "query": "zephyrine"}),
     ("GET", "/api/v1/exports/production.zip"): (

@@ -37,7 +37,7 @@ ROUTES = [  # (method, path, request arguments, permission)
     ("GET", "/api/v1/conversations/au-conv", {}, "view"),
     ("GET", f"/api/v1/people/{ZED}", {}, "view"),
     ("GET", "/api/v1/reports/record-gaps", {}, "search"),
-    ("POST", "/api/v1/reports/record-gaps/transfer", {"json": {}}, "export"),
+    ("POST", "/api/v1/reports/record-gaps/transfer", {"json": {"include_transferred": True}}, "export"),
     ("GET", "/api/v1/exports/results.csv", {"params": {"q": "zephyrine"}}, "export"),
     ("GET", "/api/v1/exports/results.jsonl", {"params": {"q": "zephyrine"}}, "export"),
     ("GET", "/api/v1/exports/production.zip", {"params": {"q": "zephyrine"}}, "export"),
@@ -72,6 +72,7 @@ ANSWERS = {
     ("GET", "/api/v1/exports/results.csv"): (200, lambda r: _csv_ids(r) == ALL),
     ("GET", "/api/v1/exports/results.jsonl"): (200, lambda r: {json.loads(line)["id"] for line in r.text.splitlines()} == ALL),
     ("GET", "/api/v1/exports/production.zip"): (200, lambda r: "manifest.csv" in _zip_names(r)),
+    ("POST", "/api/v1/reports/record-gaps/transfer"): (200, lambda r: {"manifest.json", "README.txt"} <= set(_zip_names(r))),
     ("GET", "/api/v1/audit"): (200, lambda r: isinstance(r.json()["entries"], list)),
     ("GET", "/api/v1/users"): (200, lambda r: isinstance(r.json()["users"], list) and "hash" not in r.text),  # never a password hash
     ("POST", "/api/v1/users"): (400, lambda r: "no-such-role" in r.json()["detail"]),  # the role is checked, nothing made

@@ -41,6 +41,8 @@ BATTERY = {
                               ("POST", "/api/v1/reports/terms?format=csv", {"json": {"queries": ["zephyrine", "quillwort"]}})],
     "/api/v1/reports/record-gaps": [("GET", "/api/v1/reports/record-gaps", {}),
                                     ("GET", "/api/v1/reports/record-gaps", {"params": {"format": "csv"}})],
+    "/api/v1/reports/record-gaps/transfer": [
+        ("POST", "/api/v1/reports/record-gaps/transfer", {"json": {"include_transferred": True}})],
 }
 # Routes that return no item data: health, the caller's session, accounts, the audit trail.
 NO_ITEM_DATA = {"/api/v1/health", "/api/v1/session", "/api/v1/users", "/api/v1/users/{name}/disable", "/api/v1/keys",
@@ -102,6 +104,21 @@ def test_jsonl_export_confines_links_copies_groups_and_families(api, tokens):
     assert [link["id"] for link in everyone["au-a3"]["official_copy_links"]] == ["au-b2"]
     assert everyone["au-a3"]["official_copy"] == "exact" and everyone["au-a3"]["near_dup_group"] == NEAR_GROUP
     assert everyone["au-a3x"]["parent_id"] == "au-b2"
+
+
+def test_transfer_package_counts_a_copy_out_of_scope_as_no_copy_like_the_report(api, tokens):
+    """au-a3's only official copy is Beta's: to a caller confined to Alpha it is uncopied business in the
+    gap report, so it is in their transfer package too (leaving it out would tell them the copy exists)."""
+    report = _get(api, tokens["alpha"], "GET", "/api/v1/reports/record-gaps", {}).json()
+    assert {"au-a3", "au-a4"} <= {item["id"] for item in report["uncopied"]}
+    package = _get(api, tokens["alpha"], "POST", "/api/v1/reports/record-gaps/transfer", {"json": {"include_transferred": True}})
+    manifest = json.loads(zipfile.ZipFile(io.BytesIO(package.content)).read("manifest.json"))
+    rows = manifest["rows"]
+    assert {"au-a3", "au-a4"} <= {row["item_id"] for row in rows}
+    everyone = _get(api, tokens["all"], "POST", "/api/v1/reports/record-gaps/transfer", {"json": {"include_transferred": True}})
+    rows = json.loads(zipfile.ZipFile(io.BytesIO(everyone.content)).read("manifest.json"))
+    rows = rows["rows"]
+    assert "au-a3" not in {row["item_id"] for row in rows} and "au-a4" in {row["item_id"] for row in rows}
 
 
 def test_item_view_confines_official_copy_and_parent(api, tokens):
