@@ -19,10 +19,11 @@ from fastapi.staticfiles import StaticFiles
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import NotFoundError, RequestError, TransportError
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Scope
 
 from search_api.audit import AuditUnavailable, AuditWriter
-from search_api.auth import Authenticator
-from search_api.middleware import BodySizeLimit, SecurityHeaders
+from search_api.auth import SESSION_COOKIE, Authenticator, audit_cross_origin
+from search_api.middleware import BodySizeLimit, SameOriginWrites, SecurityHeaders
 from search_api.paging import BadCursor
 from search_api.query import QuerySyntaxError, parse
 from search_api.query_fields import TOO_MANY_TERMS, too_broad
@@ -73,6 +74,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    reports.router, exports.router, session.router, audit.router, admin.router, gaps.router):
         app.include_router(router, prefix="/api/v1")
 
+    async def audit_refusal(scope: Scope, reason: str) -> None:
+        await run_in_threadpool(audit_cross_origin, Request(scope), reason)
+
+    app.add_middleware(SameOriginWrites, session_cookie=SESSION_COOKIE, on_refusal=audit_refusal)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders, headers=SECURITY_HEADERS)
 
