@@ -23,6 +23,7 @@ from starlette.types import Scope
 
 from search_api.audit import AuditUnavailable, AuditWriter
 from search_api.auth import SESSION_COOKIE, Authenticator, audit_cross_origin
+from search_api.login_guard import LoginGuard
 from search_api.middleware import BodySizeLimit, SameOriginWrites, SecurityHeaders
 from search_api.paging import BadCursor
 from search_api.query import QuerySyntaxError, parse
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.opensearch = opensearch_client(settings)
     app.state.auth = Authenticator(app.state.opensearch, settings)
     app.state.audit = AuditWriter(app.state.opensearch, settings)
+    app.state.login_guard = LoginGuard(settings)
 
     for router in (search.router, items.router, conversations.router, threads.router, people.router, health.router,
                    reports.router, exports.router, session.router, audit.router, admin.router, gaps.router):
