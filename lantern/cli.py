@@ -287,11 +287,11 @@ from lantern.cli_reports import export_app, report_app  # noqa: E402 - their own
 app.add_typer(report_app, name="report")
 app.add_typer(export_app, name="export")
 
-from lantern.cli_admin import audit as audit_command, keys_app, users_app  # noqa: E402 - their own module, registered here
+from lantern.cli_admin import audit_app, keys_app, users_app  # noqa: E402 - their own module, registered here
 
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
-app.command("audit")(audit_command)
+app.add_typer(audit_app, name="audit")
 
 
 def main() -> None:  # pragma: no cover - entry point

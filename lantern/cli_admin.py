@@ -14,10 +14,11 @@ from typing import Any, Optional
 
 import typer
 from opensearchpy import OpenSearch
-from lantern.output import add_row, err, fail, line, out, table, write_json
+from lantern.output import add_row, err, fail, label, line, out, table, write_json
 from search_api import accounts
 from search_api.accounts import AccountError
 from search_api.audit import make_entry, read_audit, write_now
+from search_api.audit_chain import verify
 from search_api.scope import Restrictions
 from services.clients import opensearch_client
 from services.settings import Settings, get_settings
@@ -144,14 +145,22 @@ def keys_revoke(key_id: str = typer.Argument(..., help="the key's id, as `keys l
     line(f"key {key_id} revoked", to=err)
 
 
+audit_app = typer.Typer(help="The audit trail: show it (newest first), or verify that nobody has changed it.",
+                        invoke_without_command=True)
+
+
+@audit_app.callback()
 def audit(
+    ctx: typer.Context,
     user: Optional[str] = typer.Option(None, "--user", help="only this user (an API key is key:<name>)"),
     action: Optional[str] = typer.Option(None, "--action", help="search, view, export, report, login, denied, user_add, ..."),
     since: Optional[datetime] = typer.Option(None, "--since", help="ISO date or time, e.g. 2025-06-01 (UTC)"),
     limit: int = typer.Option(50, "--limit", min=1, max=500, help="entries to show, newest first"),
     as_json: bool = typer.Option(False, "--json", help="one JSON object per line"),
 ) -> None:
-    """Show the audit trail, newest first."""
+    """Show the audit trail, newest first (`lantern audit verify` checks its hash chain)."""
+    if ctx.invoked_subcommand is not None:
+        return
     settings, client = _client()
     page = read_audit(client, settings, user=user, action=action, since=since, size=limit)
     if as_json:
@@ -166,6 +175,20 @@ def audit(
                 "" if total is None else str(total), entry.get("client", ""))
     out.print(trail)
     line(f"{len(page['entries'])} of {page['total']} entries")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit trail's hash chain: exit 0 if intact, else 1 and every entry deleted, altered,
+    moved or inserted. Prints the last entry's seq and hash: note them elsewhere to compare later."""
+    settings, client = _client()
+    result = verify(client, settings)
+    for problem in result.problems:
+        line(label("tampered:", "red"), " ", problem)
+    line(f"{result.entries} entries checked; last entry {result.last.seq}, hash {result.last.hash}")
+    if not result.intact:
+        fail(f"the audit trail has been tampered with: {len(result.problems)} problems")
+    line(label("intact:", "green"), " every entry is where it was written, unchanged")
 
 
 def serving_refusal(settings: Settings, client: OpenSearch, host: str) -> str | None:

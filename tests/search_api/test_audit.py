@@ -162,3 +162,10 @@ def test_entries_wait_while_opensearch_is_unreachable_and_are_written_when_it_is
     assert writer.flush(timeout=60) is True
     writer.close()
     assert [e["query"] for e in read_audit(services, settings, user=marker)["entries"]] == [marker]
+
+
+def test_the_trail_these_tests_wrote_through_the_api_and_the_cli_verifies(secured, services):
+    from search_api.audit_chain import verify
+
+    result = verify(services, secured)
+    assert result.entries > 10 and result.problems == []
