@@ -96,6 +96,16 @@ def test_search_prints_hostile_senders_subjects_and_snippets_as_data(settings, h
     assert "\\x1b]8;;http://evil.example\\x07click" in shown and "\\u202eevil" in shown and "\\x9b31m" in shown
 
 
+@pytest.mark.parametrize("format", ["csv", "jsonl"])
+def test_exports_on_a_terminal_are_neutralised_and_exact_into_a_pipe(settings, hostile_email, format):
+    code, shown = _on_terminal(settings, "export", "results", hostile_email, "--format", format)
+    assert code == 0, shown
+    _assert_harmless(shown)
+    assert hostile_email in shown
+    exact = _piped(settings, "export", "results", hostile_email, "--format", format)
+    assert exact.returncode == 0 and "\u202eevil" in (exact.stdout if format == "csv" else json.loads(exact.stdout)["subject"])
+
+
 def test_audit_shows_hostile_login_names_and_queries_as_data(settings, services):
     secured = settings.model_copy(update={"auth": True, "auth_cache_seconds": 0.0})
     token = accounts.create_key(services, secured, f"hostile-{uuid.uuid4().hex[:6]}", ["officer"])[1]
