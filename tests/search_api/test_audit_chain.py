@@ -47,6 +47,23 @@ def test_an_untouched_trail_verifies(services, settings):
     assert "intact" in shown.stdout and f"last entry 6, hash {result.last.hash}" in shown.stdout
 
 
+def test_auditors_verify_over_http(services, settings):
+    from fastapi.testclient import TestClient
+
+    from search_api import accounts
+    from search_api.app import create_app
+
+    trail = _trail(services, settings).model_copy(update={"auth": True, "auth_cache_seconds": 0.0})
+    auditor = {"Authorization": "Bearer " + accounts.create_key(services, trail, "chain-auditor", ["auditor"])[1]}
+    officer = {"Authorization": "Bearer " + accounts.create_key(services, trail, "chain-officer", ["officer"])[1]}
+    with TestClient(create_app(trail)) as api:
+        assert api.get("/api/v1/audit/verify", headers=officer).status_code == 403
+        intact = api.get("/api/v1/audit/verify", headers=auditor).json()
+        assert intact["intact"] and intact["problems"] == [] and intact["entries"] >= 6
+        services.delete(index=trail.audit_index, id="2", refresh=True)
+        assert api.get("/api/v1/audit/verify", headers=auditor).json()["problems"] == ["entry 2 is missing: deleted"]
+
+
 def test_writers_at_once_keep_one_sequence(services, settings):
     trail = _trail(services, settings, count=1)
     writers = [AuditWriter(services, trail) for _ in range(2)]  # two API processes

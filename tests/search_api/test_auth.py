@@ -43,6 +43,7 @@ ROUTES = [  # (method, path, request arguments, permission)
     ("GET", "/api/v1/exports/results.jsonl", {"params": {"q": "zephyrine"}}, "export"),
     ("GET", "/api/v1/exports/production.zip", {"params": {"q": "zephyrine"}}, "export"),
     ("GET", "/api/v1/audit", {}, "audit"),
+    ("GET", "/api/v1/audit/verify", {}, "audit"),
     ("GET", "/api/v1/users", {}, "users"),
     ("POST", "/api/v1/users", {"json": {"name": "not-made", "password": PASSWORD, "roles": ["no-such-role"]}}, "users"),
     ("POST", "/api/v1/users/nobody-at-all/disable", {}, "users"),
