@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -11,10 +10,9 @@ from typing import Optional
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
+from lantern.output import add_row, data, err, fail, label, line, out, table, visible, write_json
 from services import local
 from services.install import InstallError
 from services.settings import get_settings
@@ -23,37 +21,31 @@ app = typer.Typer(help="Lantern: find all the information held on a subject, acr
                   no_args_is_help=True, add_completion=False)
 services_app = typer.Typer(help="Run the local OpenSearch and Tika servers (or check configured ones).", no_args_is_help=True)
 app.add_typer(services_app, name="services")
-console = Console(stderr=True)
-
-
-def _fail(message: str) -> None:
-    console.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(code=1)
 
 
 def _print_status(statuses: list[local.ServiceStatus]) -> None:
-    table = Table("service", "state", "url", "managed by", "detail")
+    rows = table("service", "state", "url", "managed by", "detail")
     for s in statuses:
-        state = "[green]up[/green]" if s.healthy else "[red]down[/red]"
+        state = label("up", "green") if s.healthy else label("down", "red")
         managed = f"lantern (pid {s.pid})" if s.managed and s.pid else ("lantern" if s.managed else "external")
-        table.add_row(s.name, state, s.url, managed, s.detail)
-    Console().print(table)
+        add_row(rows, s.name, state, s.url, managed, s.detail)
+    out.print(rows)
 
 
 @services_app.command("up")
 def services_up() -> None:
     """Install (first time only) and start OpenSearch and Tika on 127.0.0.1; wait until both answer."""
     try:
-        statuses = local.up(get_settings(), say=lambda line: console.print(line))
+        statuses = local.up(get_settings(), say=lambda text: line(text, to=err))
     except (local.ServiceError, InstallError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     _print_status(statuses)
 
 
 @services_app.command("down")
 def services_down() -> None:
     """Stop the OpenSearch and Tika processes that `services up` started."""
-    local.down(get_settings(), say=lambda line: console.print(line))
+    local.down(get_settings(), say=lambda text: line(text, to=err))
 
 
 @services_app.command("status")
@@ -75,7 +67,7 @@ class _Bar:
         self.task = self.progress.add_task(f"ingesting {total_files} files", total=max(total_bytes, 1))
 
     def advance(self, path: Path, size: int) -> None:
-        self.progress.update(self.task, advance=size, description=f"{path.name[:40]}")
+        self.progress.update(self.task, advance=size, description=visible(path.name[:40]))
 
 
 @app.command()
@@ -103,28 +95,27 @@ def ingest(
     try:
         custody = custody_for(settings, custodian, account, record, collection)
     except ValueError as exc:
-        _fail(str(exc))
-    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console, disable=not sys.stderr.isatty(), transient=True) as bar:
+        fail(str(exc))
+    columns = (TextColumn("{task.description}", markup=False), BarColumn(), DownloadColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, disable=not sys.stderr.isatty(), transient=True) as bar:
         try:
             summary = run_ingest(settings, paths, custody, report, progress=_Bar(bar), timezone=timezone, restart=restart)
         except (local.ServiceError, JournalBusy) as exc:
-            _fail(str(exc))
-    out = Console()
+            fail(str(exc))
     if summary.resumed_files:
-        out.print(f"resumed an interrupted run: {summary.resumed_files} files were already done")
-    out.print(f"files: {summary.files}   items: {summary.items}   problems: {summary.problems}   ({summary.seconds:.1f}s)")
+        line(f"resumed an interrupted run: {summary.resumed_files} files were already done")
+    line(f"files: {summary.files}   items: {summary.items}   problems: {summary.problems}   ({summary.seconds:.1f}s)")
     for kind, count in sorted(summary.items_by_kind.items()):
-        out.print(f"  {kind}: {count}")
+        line(f"  {kind}: {count}")
     for code, count in sorted(summary.problems_by_code.items()):
-        out.print(f"  problem {code}: {count}")
+        line(f"  problem {code}: {count}")
     if summary.stage_seconds:
-        out.print("time by stage: " + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in summary.stage_seconds.items()))
+        line("time by stage: " + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in summary.stage_seconds.items()))
     if summary.stale_items_deleted:
-        out.print(f"items of earlier versions of changed files removed: {summary.stale_items_deleted}")
-    out.print(f"exception report: {summary.report_path}")
+        line(f"items of earlier versions of changed files removed: {summary.stale_items_deleted}")
+    line("exception report: ", summary.report_path)
     if summary.incomplete_files:
-        _fail(f"{len(summary.incomplete_files)} files could not be read because a service did not answer; "
+        fail(f"{len(summary.incomplete_files)} files could not be read because a service did not answer; "
               "run the same command again to read them")
 
 
@@ -150,7 +141,7 @@ def search(
         request = SearchRequest(q=query, custodian=custodian, channel=channel, record=record, kind=kind,
                                 date_from=date_from, date_to=date_to, size=size, sort=sort)
     except ValidationError as exc:
-        _fail("; ".join(e["msg"] for e in exc.errors()))
+        fail("; ".join(e["msg"] for e in exc.errors()))
     from search_api.query import QuerySyntaxError
 
     from lantern.cli_admin import record
@@ -159,21 +150,20 @@ def search(
     try:
         result = run_search(client, settings.items_alias, request)
     except QuerySyntaxError as exc:
-        _fail(f"{exc.detail} at character {exc.position + 1}: {exc.hint}")
+        fail(f"{exc.detail} at character {exc.position + 1}: {exc.hint}")
     record(client, settings, "search", query=query, total=result["total"],
            details={"filters": request.model_dump(mode="json", exclude={"q", "size", "offset", "cursor", "expand"}, exclude_defaults=True)})
     if as_json:
-        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        write_json(result)
         return
-    out = Console(highlight=False)
-    out.print(f"{result['total']} items")
+    line(f"{result['total']} items")
     for hit in result["hits"]:
         title = hit.get("subject") or hit.get("file_name") or "(no subject)"
         sender = (hit.get("from") or {}).get("raw", "")
-        out.print(f"[bold]{hit['id']}[/bold]  {(hit.get('date') or '')[:10]}  {hit['kind']:<10} {hit['custodian']} ({hit['record']})  {sender}", markup=True)
-        out.print(f"    {title}", markup=False)
+        line(data(hit["id"], "bold"), f"  {(hit.get('date') or '')[:10]}  {hit['kind']:<10} {hit['custodian']} ({hit['record']})  {sender}")
+        line("    ", title)
         if hit.get("snippet"):
-            out.print("    " + hit["snippet"].replace("<mark>", "").replace("</mark>", ""), markup=False)
+            line("    ", hit["snippet"].replace("<mark>", "").replace("</mark>", ""))
 
 
 def _is_loopback(host: str) -> bool:
@@ -202,16 +192,16 @@ def serve(
     settings = get_settings()
     client = opensearch_client(settings)
     if not _is_loopback(host) and not settings.auth:
-        _fail(serving_refusal(settings, client, host))  # before touching OpenSearch: no auth, no question
+        fail(serving_refusal(settings, client, host))  # before touching OpenSearch: no auth, no question
     try:
         ensure_items_index(client, settings)
         refusal = None if _is_loopback(host) else serving_refusal(settings, client, host)
     except Exception as exc:  # noqa: BLE001 - any failure here means OpenSearch is not usable
-        _fail(f"OpenSearch at {settings.effective_opensearch_url} is not usable ({exc.__class__.__name__}); run `lantern services up`")
+        fail(f"OpenSearch at {settings.effective_opensearch_url} is not usable ({exc.__class__.__name__}); run `lantern services up`")
     if refusal:
-        _fail(refusal)
+        fail(refusal)
     mode = "authentication on" if settings.auth else "authentication off: loopback only"
-    console.print(f"Lantern UI at http://{host}:{port}/  ({mode})")
+    line(f"Lantern UI at http://{host}:{port}/  ({mode})", to=err)
     uvicorn.Server(server_config(create_app(settings), host, port, log_level="info")).run()
 
 
@@ -222,7 +212,7 @@ def demo_data(dest: Path = typer.Argument(Path("demo-data"), help="folder to wri
 
     archive = generate(dest)
     for mailbox in archive.mailboxes:
-        Console().print(f"{mailbox.path}\t{mailbox.custodian}\t{mailbox.account}\t{mailbox.record}")
+        line(mailbox.path, "  ", mailbox.custodian, "  ", mailbox.account, "  ", mailbox.record)
 
 
 @app.command()
@@ -241,8 +231,8 @@ def demo(
     archive, summaries = ingest_sample(settings, dest, report)
     items = sum(s.items for s in summaries)
     problems = sum(s.problems for s in summaries)
-    Console().print(f"sample archive in {archive.root}: {items} items indexed, {problems} problems (report: {report})")
-    Console().print('try: lantern search "vaccine contract"   or open the UI and search for zanzibarquill')
+    line(f"sample archive in {archive.root}: {items} items indexed, {problems} problems (report: {report})")
+    line('try: lantern search "vaccine contract"   or open the UI and search for zanzibarquill')
     if serve_ui:
         serve(host="127.0.0.1", port=port)
 
@@ -261,13 +251,13 @@ def enrich(
     try:
         updated, failures = run_enrich(settings, report)
     except ModelUnavailable as exc:
-        _fail(str(exc))
-    Console().print(f"items enriched: {updated}   enrichment failures: {failures}   (NER {'on' if settings.ner else 'off'})")
-    Console().print(f"exception report: {report}")
+        fail(str(exc))
+    line(f"items enriched: {updated}   enrichment failures: {failures}   (NER {'on' if settings.ner else 'off'})")
+    line("exception report: ", report)
     from indexer.enrich.counterparts import run_counterparts  # official copies of private items (record-gap report)
 
     stats = run_counterparts(settings)
-    Console().print(f"private items matched to the official record: {stats.items}   updated: {stats.written}   "
+    line(f"private items matched to the official record: {stats.items}   updated: {stats.written}   "
                     f"({stats.items_per_second:.0f} items/s)   by official_copy: {dict(stats.by_copy)}")
 
 
@@ -288,8 +278,8 @@ def people_import(file: Path = typer.Argument(..., help="CSV of person,identity 
         alias = ensure_items_index(client, settings)
         registry, changed = import_alias_file(client, settings.people_index, alias, file, settings.phone_region)
     except AliasFileError as exc:
-        _fail(str(exc))
-    Console().print(f"people: {len(registry.labels)}   identities: {len(registry.by_identity)}   items updated: {changed}")
+        fail(str(exc))
+    line(f"people: {len(registry.labels)}   identities: {len(registry.by_identity)}   items updated: {changed}")
 
 
 from lantern.cli_reports import export_app, report_app  # noqa: E402 - their own module, registered here
@@ -297,11 +287,11 @@ from lantern.cli_reports import export_app, report_app  # noqa: E402 - their own
 app.add_typer(report_app, name="report")
 app.add_typer(export_app, name="export")
 
-from lantern.cli_admin import audit as audit_command, keys_app, users_app  # noqa: E402 - their own module, registered here
+from lantern.cli_admin import audit_app, keys_app, users_app  # noqa: E402 - their own module, registered here
 
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
-app.command("audit")(audit_command)
+app.add_typer(audit_app, name="audit")
 
 
 def main() -> None:  # pragma: no cover - entry point

@@ -8,32 +8,24 @@ search_api.accounts and search_api.audit; this module parses arguments and print
 from __future__ import annotations
 
 import getpass
-import json
 import sys
 from datetime import datetime
 from typing import Any, Optional
 
 import typer
 from opensearchpy import OpenSearch
-from rich.console import Console
-from rich.table import Table
-
+from lantern.output import add_row, err, fail, label, line, out, table, write_json
 from search_api import accounts
 from search_api.accounts import AccountError
 from search_api.audit import make_entry, read_audit, write_now
+from search_api.audit_chain import verify
 from search_api.scope import Restrictions
 from services.clients import opensearch_client
 from services.settings import Settings, get_settings
 
 users_app = typer.Typer(help="User accounts: people who log in to the web UI.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys: machine clients such as the case-management system.", no_args_is_help=True)
-err = Console(stderr=True)
 ROLE_HELP = "officer (search, view, export), reviewer (search, view), admin (users, keys), auditor (audit trail); repeatable"
-
-
-def _fail(message: str) -> None:
-    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
-    raise typer.Exit(code=1)
 
 
 def _client() -> tuple[Settings, OpenSearch]:
@@ -57,12 +49,12 @@ def _restrictions(custodian: list[str], collection: list[str], official_only: bo
 
 
 def _accounts_table(rows: list[accounts.Account], with_id: bool) -> None:
-    table = Table(*(["id"] if with_id else []), "name", "roles", "restricted to", "state", "created")
+    listing = table(*(["id"] if with_id else []), "name", "roles", "restricted to", "state", "created")
     for row in rows:
         state = "active" if row.active else ("revoked" if row.kind == "key" else "disabled")
-        table.add_row(*([row.key_id or ""] if with_id else []), row.name, ", ".join(row.roles),
-                      row.restrictions.describe(), state, row.created)
-    Console(highlight=False).print(table)
+        add_row(listing, *([row.key_id or ""] if with_id else []), row.name, ", ".join(row.roles),
+                row.restrictions.describe(), state, row.created)
+    out.print(listing)
 
 
 # The options that say what a user or key may do and see, shared by `users add` and `keys create`.
@@ -90,9 +82,9 @@ def users_add(
     try:
         user = accounts.add_user(client, settings, name, password, role, _restrictions(custodian, collection, official_only), cli_user())
     except AccountError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     record(client, settings, "user_add", target=user.name, details=user.public())
-    err.print(f"user {user.name} added: {', '.join(user.roles)}; sees {user.restrictions.describe()}", highlight=False)
+    line(f"user {user.name} added: {', '.join(user.roles)}; sees {user.restrictions.describe()}", to=err)
 
 
 @users_app.command("list")
@@ -109,9 +101,9 @@ def users_disable(name: str = typer.Argument(..., help="login name")) -> None:
     try:
         accounts.disable_user(client, settings, name)
     except AccountError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     record(client, settings, "user_disable", target=name)
-    err.print(f"user {name} disabled", highlight=False)
+    line(f"user {name} disabled", to=err)
 
 
 @keys_app.command("create")
@@ -127,10 +119,10 @@ def keys_create(
     try:
         key, token = accounts.create_key(client, settings, name, role, _restrictions(custodian, collection, official_only), cli_user())
     except AccountError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     record(client, settings, "key_create", target=key.key_id, details=key.public())
-    err.print(f"key {key.key_id} ({key.name}) created; send it as 'Authorization: Bearer <token>'. "
-              "Store the token now: it cannot be shown again.", highlight=False)
+    line(f"key {key.key_id} ({key.name}) created; send it as 'Authorization: Bearer <token>'. "
+         "Store the token now: it cannot be shown again.", to=err)
     sys.stdout.write(token + "\n")
 
 
@@ -148,34 +140,55 @@ def keys_revoke(key_id: str = typer.Argument(..., help="the key's id, as `keys l
     try:
         accounts.revoke_key(client, settings, key_id)
     except AccountError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     record(client, settings, "key_revoke", target=key_id)
-    err.print(f"key {key_id} revoked", highlight=False)
+    line(f"key {key_id} revoked", to=err)
 
 
+audit_app = typer.Typer(help="The audit trail: show it (newest first), or verify that nobody has changed it.",
+                        invoke_without_command=True)
+
+
+@audit_app.callback()
 def audit(
+    ctx: typer.Context,
     user: Optional[str] = typer.Option(None, "--user", help="only this user (an API key is key:<name>)"),
     action: Optional[str] = typer.Option(None, "--action", help="search, view, export, report, login, denied, user_add, ..."),
     since: Optional[datetime] = typer.Option(None, "--since", help="ISO date or time, e.g. 2025-06-01 (UTC)"),
     limit: int = typer.Option(50, "--limit", min=1, max=500, help="entries to show, newest first"),
     as_json: bool = typer.Option(False, "--json", help="one JSON object per line"),
 ) -> None:
-    """Show the audit trail, newest first."""
+    """Show the audit trail, newest first (`lantern audit verify` checks its hash chain)."""
+    if ctx.invoked_subcommand is not None:
+        return
     settings, client = _client()
     page = read_audit(client, settings, user=user, action=action, since=since, size=limit)
     if as_json:
         for entry in page["entries"]:
-            sys.stdout.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            write_json(entry)
         return
-    table = Table("time", "user", "action", "outcome", "what", "total", "from")
+    trail = table("time", "user", "action", "outcome", "what", "total", "from")
     for entry in page["entries"]:
         what = entry.get("query") or entry.get("target") or entry.get("reason") or entry.get("route", "")
         total = entry.get("total")
-        table.add_row(entry["time"], entry["user"], entry["action"], entry.get("outcome", ""), what[:80],
-                      "" if total is None else str(total), entry.get("client", ""))
-    out = Console(highlight=False)
-    out.print(table)
-    out.print(f"{len(page['entries'])} of {page['total']} entries")
+        add_row(trail, entry["time"], entry["user"], entry["action"], entry.get("outcome", ""), str(what)[:80],
+                "" if total is None else str(total), entry.get("client", ""))
+    out.print(trail)
+    line(f"{len(page['entries'])} of {page['total']} entries")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit trail's hash chain: exit 0 if intact, else 1 and every entry deleted, altered,
+    moved or inserted. Prints the last entry's seq and hash: note them elsewhere to compare later."""
+    settings, client = _client()
+    result = verify(client, settings)
+    for problem in result.problems:
+        line(label("tampered:", "red"), " ", problem)
+    line(f"{result.entries} entries checked; last entry {result.last.seq}, hash {result.last.hash}")
+    if not result.intact:
+        fail(f"the audit trail has been tampered with: {len(result.problems)} problems")
+    line(label("intact:", "green"), " every entry is where it was written, unchanged")
 
 
 def serving_refusal(settings: Settings, client: OpenSearch, host: str) -> str | None:

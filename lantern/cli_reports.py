@@ -7,24 +7,16 @@ functions (`search_api.reports`, `search_api.exports`, `search_api.production`),
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
-
+from lantern.output import err, fail, line, write_chunks, write_json
 from services.settings import get_settings
 
 report_app = typer.Typer(help="Reports that document a search.", no_args_is_help=True)
 export_app = typer.Typer(help="Export a search's results: CSV, JSON Lines or a production ZIP.", no_args_is_help=True)
-console = Console(stderr=True)
-
-
-def _fail(message: str) -> None:
-    console.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
-    raise typer.Exit(code=1)
 
 
 def _filters(custodian, channel, record, kind, date_from, date_to) -> dict:
@@ -51,16 +43,19 @@ def report_terms(
     lines = file.read_text(encoding="utf-8").splitlines()
     queries = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
     if not queries or len(queries) > MAX_QUERIES:
-        _fail(f"{file} must hold between 1 and {MAX_QUERIES} queries, one per line")
+        fail(f"{file} must hold between 1 and {MAX_QUERIES} queries, one per line")
     settings = get_settings()
     try:
         filters = filters_request(_filters(custodian, channel, record, kind, date_from, date_to))
         report = terms_report(opensearch_client(settings), settings.items_alias, queries, filters)
     except QuerySyntaxError as exc:
-        _fail(f"{exc.detail} at character {exc.position + 1}: {exc.hint}")
+        fail(f"{exc.detail} at character {exc.position + 1}: {exc.hint}")
     except ValueError as exc:
-        _fail(str(exc))
-    sys.stdout.write(report_csv(report) if as_csv else json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+        fail(str(exc))
+    if as_csv:
+        write_chunks([report_csv(report)])
+    else:
+        write_json(report, indent=2)
 
 
 def _search_request(query, custodian, channel, record, kind, date_from, date_to, sort):
@@ -69,20 +64,19 @@ def _search_request(query, custodian, channel, record, kind, date_from, date_to,
     try:
         return SearchRequest(q=query, sort=sort, **_filters(custodian, channel, record, kind, date_from, date_to))
     except ValidationError as exc:
-        _fail("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()))
+        fail("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()))
 
 
 def _write(chunks, out: Optional[Path], binary: bool = False) -> None:
     if out is None:
         if binary:
-            _fail("a ZIP is not written to the terminal: give --out FILE")
-        for chunk in chunks:
-            sys.stdout.write(chunk)
+            fail("a ZIP is not written to the terminal: give --out FILE")
+        write_chunks(chunks)
         return
     with out.open("wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""})) as handle:
         for chunk in chunks:
             handle.write(chunk)
-    console.print(f"written: {out}")
+    line("written: ", out, to=err)
 
 
 _QUERY = typer.Argument("", help="query text (see the README's search syntax); empty: everything")
@@ -108,14 +102,14 @@ def export_results(
     from services.clients import opensearch_client
 
     if format not in ("csv", "jsonl"):
-        _fail("--format is csv or jsonl")
+        fail("--format is csv or jsonl")
     settings = get_settings()
     request = _search_request(query, custodian, channel, record, kind, date_from, date_to, sort)
     source = list(CSV_COLUMNS) if format == "csv" else {"excludes": list(JSON_EXCLUDED)}
     try:
         hits = export_hits(opensearch_client(settings), settings.items_alias, request, source)
     except QuerySyntaxError as exc:
-        _fail(f"{exc.detail} at character {exc.position + 1}: {exc.hint}")
+        fail(f"{exc.detail} at character {exc.position + 1}: {exc.hint}")
     _write(csv_chunks(hits) if format == "csv" else jsonl_chunks(hits), out)
 
 
@@ -139,7 +133,7 @@ def export_production(
     try:
         hits = export_hits(opensearch_client(settings), settings.items_alias, request, {"excludes": list(JSON_EXCLUDED)})
     except QuerySyntaxError as exc:
-        _fail(f"{exc.detail} at character {exc.position + 1}: {exc.hint}")
+        fail(f"{exc.detail} at character {exc.position + 1}: {exc.hint}")
     about = request.model_dump(mode="json", exclude={"size", "offset", "cursor", "expand"}, exclude_defaults=True)
     _write(production_chunks(hits, about), out, binary=True)
 
@@ -152,7 +146,7 @@ def _day(value: Optional[str], option: str):
     try:
         return date.fromisoformat(value)
     except ValueError:
-        _fail(f"{option} must be a date YYYY-MM-DD, not {value!r}")
+        fail(f"{option} must be a date YYYY-MM-DD, not {value!r}")
 
 
 @report_app.command("gaps")
@@ -179,22 +173,22 @@ def report_gaps(
     from services.clients import opensearch_client
 
     if format not in ("json", "csv"):
-        _fail("--format is json or csv")
+        fail("--format is json or csv")
     if transfer is not None and (out is not None or format != "json"):
-        _fail("--transfer writes the package to its own file: --out and --format are for the report")
+        fail("--transfer writes the package to its own file: --out and --format are for the report")
     if include_transferred and transfer is None:
-        _fail("--include-transferred goes with --transfer")
+        fail("--include-transferred goes with --transfer")
     first, last = _day(date_from, "--from"), _day(date_to, "--to")
     settings = get_settings()
     client = opensearch_client(settings, timeout=120)
     try:
         rules = BusinessRules.from_settings(settings)
     except BusinessTermsError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if refresh:
         stats = run_counterparts(settings, client)
-        console.print(f"counterparts: {stats.items} private items matched in {stats.seconds:.1f} s "
-                      f"({stats.items_per_second:.0f}/s), {stats.written} updated", highlight=False)
+        line(f"counterparts: {stats.items} private items matched in {stats.seconds:.1f} s "
+             f"({stats.items_per_second:.0f}/s), {stats.written} updated", to=err)
     if transfer is not None:
         _write_transfer(settings, client, transfer, custodian, first, last, include_transferred)
         return
@@ -215,7 +209,7 @@ def _write_transfer(settings, client, out: Path, custodian: list[str], first, la
         package = prepare_package(client, settings.items_alias, ledger_index(settings), settings.business_threshold,
                                   cli_user(), custodian, first, last, include_transferred=include_transferred)
     except NothingToTransfer as exc:
-        _fail(str(exc))  # a fixed sentence: no names in it
+        fail(str(exc))
     entries: list[dict] = []
     partial = out.with_name(out.name + ".part")
     try:
@@ -229,5 +223,5 @@ def _write_transfer(settings, client, out: Path, custodian: list[str], first, la
     record_transfers(client, ledger_index(settings), entries)
     record(client, settings, "export", total=package.item_count, target=package.package_id,
            details={"report": "record-gaps-transfer", "filters": package.selection, "files": len(package.units)})
-    console.print(f"written: {out}: package {package.package_id}, {len(package.units)} file(s), "
-                  f"{package.item_count} item(s), now recorded as transferred, awaiting filing", markup=False, highlight=False)
+    line(f"written: {out}: package {package.package_id}, {len(package.units)} file(s), "
+         f"{package.item_count} item(s), now recorded as transferred, awaiting filing", to=err)

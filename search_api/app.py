@@ -18,13 +18,16 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 import uvicorn
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.types import Scope
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from search_api import errors
 from search_api.audit import AuditWriter
-from search_api.auth import Authenticator
+from search_api.auth import SESSION_COOKIE, Authenticator, audit_cross_origin
 from search_api.limits import Snapshots, limited_client
-from search_api.middleware import BodySizeLimit, SecurityHeaders
+from search_api.login_guard import LoginGuard
+from search_api.middleware import BodySizeLimit, SameOriginWrites, SecurityHeaders
 from search_api.paging import KEEP_ALIVE_SECONDS
 from search_api.routes import admin, audit, conversations, exports, health, items, people, reports, search, session, threads
 from search_api.routes import gaps
@@ -60,11 +63,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.snapshots = Snapshots(settings.cursors_per_caller, KEEP_ALIVE_SECONDS)
     app.state.auth = Authenticator(app.state.opensearch, settings)
     app.state.audit = AuditWriter(app.state.opensearch, settings)
+    app.state.login_guard = LoginGuard(settings)
 
     for router in (search.router, items.router, conversations.router, threads.router, people.router, health.router,
                    reports.router, exports.router, session.router, audit.router, admin.router, gaps.router):
         app.include_router(router, prefix="/api/v1")
 
+    async def audit_refusal(scope: Scope, reason: str) -> None:
+        await run_in_threadpool(audit_cross_origin, Request(scope), reason)
+
+    app.add_middleware(SameOriginWrites, session_cookie=SESSION_COOKIE, on_refusal=audit_refusal)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders, headers=SECURITY_HEADERS)
     # Outermost: the client address every later step (the audit trail) sees. X-Forwarded-For and

@@ -203,3 +203,15 @@ def audit(request: Request, principal: Principal, action: str, outcome: str = "o
                        roles=list(principal.roles) or None, method=request.method, route=request.url.path,
                        client=request.client.host if request.client else None, **fields)
     request.app.state.audit.record(entry)
+
+
+def audit_cross_origin(request: Request, reason: str) -> None:
+    """Record a state-changing request refused as cross-origin (search_api.middleware.SameOriginWrites),
+    naming the session's user when the request carried a live session cookie."""
+    settings = request.app.state.settings
+    cookie = request.cookies.get(SESSION_COOKIE)
+    principal = ANONYMOUS if not settings.auth else None
+    if principal is None and cookie:
+        principal = request.app.state.auth.from_session(cookie)
+    audit(request, principal or Principal("(no session)", (), "session"), "denied", outcome="denied",
+          reason=f"cross-origin: {reason}")

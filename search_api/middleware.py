@@ -77,3 +77,73 @@ class BodySizeLimit:
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def _host_and_port(netloc: str, scheme: str) -> str:
+    """`netloc` lower-cased, without the scheme's default port (so `x:443` over https is `x`)."""
+    netloc = netloc.strip().lower()
+    default = _DEFAULT_PORTS.get(scheme)
+    if default and netloc.endswith(f":{default}"):
+        return netloc[: -len(default) - 1]
+    return netloc
+
+
+def cross_origin_reason(method: str, headers: dict[bytes, bytes], session_cookie: str) -> str | None:
+    """Why a request that changes state must be refused as cross-origin, or None if it may go on.
+
+    A browser attaches the session cookie to a request from any page of the same *site* (SameSite
+    does not tell a sibling subdomain or another port from Lantern), so a request that changes
+    state and is not authenticated by an API key must prove it came from Lantern's own page:
+    `Sec-Fetch-Site: same-origin`, or an `Origin` equal to the `Host` it was sent to. A request
+    that a browser marks as coming from elsewhere is refused even without a cookie (a forged
+    login, or a write to an instance with authentication off). Bearer-key requests are not
+    affected: a page cannot make a browser send someone's API key.
+    """
+    if method in SAFE_METHODS or b"authorization" in headers:
+        return None
+    fetch_site = headers.get(b"sec-fetch-site", b"").decode("latin-1").lower()
+    if fetch_site == "same-origin":
+        return None
+    if fetch_site:
+        return f"the browser says this request came from another site ({fetch_site})"
+    origin = headers.get(b"origin", b"").decode("latin-1")
+    if origin:
+        scheme, _, netloc = origin.partition("://")
+        host = headers.get(b"host", b"").decode("latin-1")
+        if origin == "null" or not host or _host_and_port(netloc, scheme.lower()) != _host_and_port(host, scheme.lower()):
+            return f"it came from the page at {origin}, not from this server"
+        return None
+    cookies = headers.get(b"cookie", b"").decode("latin-1")
+    if any(part.strip().startswith(f"{session_cookie}=") for part in cookies.split(";")):
+        return "it uses the session cookie but does not say where it came from (no Origin or Sec-Fetch-Site header)"
+    return None
+
+
+class SameOriginWrites:
+    """Refuse (403) state-changing requests that `cross_origin_reason` finds came from another origin.
+
+    `on_refusal(scope, reason)`, if given, is awaited first (the app uses it to audit the attempt).
+    """
+
+    def __init__(self, app: ASGIApp, session_cookie: str, on_refusal=None):
+        self.app = app
+        self.session_cookie = session_cookie
+        self.on_refusal = on_refusal
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            reason = cross_origin_reason(scope["method"], dict(scope.get("headers", [])), self.session_cookie)
+            if reason is not None:
+                if self.on_refusal is not None:
+                    await self.on_refusal(scope, reason)
+                body = json.dumps({"detail": f"cross-origin request refused: {reason}. Use Lantern's own page, "
+                                             "or an API key (Authorization: Bearer ...)"}).encode()
+                await send({"type": "http.response.start", "status": 403,
+                            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)

@@ -123,6 +123,13 @@ class Settings(BaseSettings):
                                                            "it is anyway when the request came over https")
     auth_cache_seconds: float = Field(5.0, ge=0, description="how long a user or key lookup is reused before re-reading it")
     audit_queue_size: int = Field(10_000, ge=10, description="audit entries waiting to be written before requests wait")
+    # Login throttling (search_api/login_guard.py): back-off per account name and per client address.
+    login_failures_before_backoff: int = Field(5, ge=1, description="failed logins to one name before it is locked")
+    login_client_failures_before_backoff: int = Field(20, ge=1, description="failed logins from one address before it is locked")
+    login_backoff_seconds: float = Field(1.0, gt=0, description="the first lock; each further failure doubles it")
+    login_backoff_max_seconds: float = Field(900.0, gt=0, description="the longest lock; counts are forgotten after this long quiet")
+    login_max_concurrent_hashes: int = Field(2, ge=1, description="password checks (argon2, ~64 MiB each) at once")
+    login_hash_wait_seconds: float = Field(5.0, ge=0, description="how long a login waits for a free check before a 503")
 
     @property
     def local_opensearch_url(self) -> str:

@@ -1,4 +1,4 @@
-"""GET /api/v1/audit: the audit trail, newest first (auditor role only)."""
+"""GET /api/v1/audit: the audit trail, newest first; GET /api/v1/audit/verify: its hash chain checked (auditor role only)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from opensearchpy import OpenSearch
 
 from search_api.audit import MAX_PAGE, read_audit
+from search_api.audit_chain import verify
 from search_api.auth import Principal, audit, require
 from search_api.deps import get_opensearch, get_settings
 from services.settings import Settings
@@ -32,3 +33,14 @@ def audit_trail(
     page = read_audit(client, settings, user=user, action=action, since=since, size=size, offset=offset)
     audit(http, principal, "audit_read", details={"user": user, "action": action, "since": since and since.isoformat()})
     return page
+
+
+@router.get("/audit/verify")
+def audit_verify(http: Request, client: OpenSearch = Depends(get_opensearch), settings: Settings = Depends(get_settings),
+                 principal: Principal = Depends(require("audit"))) -> dict:
+    """The whole chain checked, as `lantern audit verify`: {intact, entries, last: {seq, hash}, problems}."""
+    http.app.state.audit.flush()
+    result = verify(client, settings)
+    audit(http, principal, "audit_verify", outcome="ok" if result.intact else "tampered", total=len(result.problems))
+    return {"intact": result.intact, "entries": result.entries, "last": {"seq": result.last.seq, "hash": result.last.hash},
+            "problems": result.problems}

@@ -8,6 +8,7 @@ from pydantic import Field
 from search_api.auth import ANONYMOUS, SESSION_COOKIE, Principal, audit, authenticate, principal_of
 from search_api.deps import get_settings
 from search_api.inputs import ApiModel
+from search_api.login_guard import LoginBusy, LoginGuard
 from services.settings import Settings
 
 router = APIRouter()
@@ -35,13 +36,32 @@ def who_am_i(http: Request, settings: Settings = Depends(get_settings)) -> dict:
 
 @router.post("/session")
 def log_in(http: Request, login: Login, response: Response, settings: Settings = Depends(get_settings)) -> dict:
-    """Check name and password; on success set an HttpOnly, SameSite=Strict session cookie. Every attempt is audited."""
+    """Check name and password; on success set an HttpOnly, SameSite=Strict session cookie. Every attempt is audited.
+
+    Failed logins back off per name and per client address (search_api.login_guard): a locked login
+    is a 429 with Retry-After, even with the right password; too many checks at once, a 503."""
     if not settings.auth:
         return _body(ANONYMOUS, settings)
-    token, user, reason = http.app.state.auth.login(login.name, login.password)
+    guard: LoginGuard = http.app.state.login_guard
+    client = http.client.host if http.client else "unknown"
+    attempt = Principal(login.name, (), "session")
+    wait = guard.retry_after(login.name, client)
+    if wait:  # refused before any password is checked, whether or not the name exists
+        audit(http, attempt, "login", outcome="failed", reason="throttled")
+        raise HTTPException(status_code=429, detail=f"too many failed logins: try again in {wait} seconds",
+                            headers={"Retry-After": str(wait)})
+    try:
+        with guard.hashing():
+            token, user, reason = http.app.state.auth.login(login.name, login.password)
+    except LoginBusy as exc:
+        raise HTTPException(status_code=503, detail=f"{exc}: try again in a moment", headers={"Retry-After": "1"}) from exc
     if token is None or user is None:
-        audit(http, Principal(login.name, (), "session"), "login", outcome="failed", reason=reason)
+        audit(http, attempt, "login", outcome="failed", reason=reason)
+        for lockout in guard.failed(login.name, client):
+            audit(http, attempt, "login_locked", outcome="denied", target=lockout.value,
+                  reason=f"{lockout.kind} locked for {lockout.seconds:g} s after {lockout.failures} failed logins")
         raise HTTPException(status_code=401, detail="wrong name or password, or the account is disabled")
+    guard.succeeded(login.name)
     previous = http.cookies.get(SESSION_COOKIE)
     if previous:  # a new login replaces the old session rather than leaving it alive
         http.app.state.auth.logout(previous)

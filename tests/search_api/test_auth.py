@@ -19,9 +19,11 @@ from fastapi.testclient import TestClient
 from auth_corpus import ALL, ALPHA, ALPHA_IDS, BETA, C2_IDS, OFFICIAL_IDS, ZED
 from search_api import accounts
 from search_api.app import create_app
+from search_api.audit import read_audit
 from search_api.scope import Restrictions
 
 PASSWORD = "a long enough password"
+SAME_ORIGIN = {"Origin": "http://testserver"}  # what a browser sends from Lantern's own page (TestClient's host)
 # What each role may do, written out here rather than read from the code under test.
 ALLOWED = {
     "officer": {"search", "view", "export"},
@@ -42,6 +44,7 @@ ROUTES = [  # (method, path, request arguments, permission)
     ("GET", "/api/v1/exports/results.jsonl", {"params": {"q": "zephyrine"}}, "export"),
     ("GET", "/api/v1/exports/production.zip", {"params": {"q": "zephyrine"}}, "export"),
     ("GET", "/api/v1/audit", {}, "audit"),
+    ("GET", "/api/v1/audit/verify", {}, "audit"),
     ("GET", "/api/v1/users", {}, "users"),
     ("POST", "/api/v1/users", {"json": {"name": "not-made", "password": PASSWORD, "roles": ["no-such-role"]}}, "users"),
     ("POST", "/api/v1/users/nobody-at-all/disable", {}, "users"),
@@ -275,7 +278,7 @@ def test_login_sets_a_strict_http_only_cookie_and_session_says_who(secured, serv
         assert who["restrictions"]["custodians"] == [ALPHA]
         assert {h["id"] for h in browser.get("/api/v1/search", params={"q": "zephyrine"}).json()["hits"]} == ALPHA_IDS
         assert browser.get("/api/v1/exports/results.csv").status_code == 403  # a reviewer does not export
-        assert browser.delete("/api/v1/session").status_code == 200
+        assert browser.delete("/api/v1/session", headers=SAME_ORIGIN).status_code == 200
         assert browser.get("/api/v1/search").status_code == 401
 
 
@@ -334,3 +337,30 @@ def test_auth_off_is_the_anonymous_user_with_every_role(settings, services):
         assert who["auth"] == "off" and who["name"] == "anonymous (auth off)"
         assert set(who["roles"]) == set(ALLOWED)
         assert local.get("/api/v1/audit").status_code == 200
+
+
+def test_cookie_authenticated_writes_must_come_from_lantern_s_own_origin(secured, services):
+    admin, victim = _user(services, secured, ["admin"]), _user(services, secured, ["reviewer"])
+    disable = f"/api/v1/users/{victim}/disable"
+    with TestClient(create_app(secured)) as browser:
+        assert browser.post("/api/v1/session", json={"name": admin, "password": PASSWORD}).status_code == 200
+        for headers in ({"Origin": "http://127.0.0.1:9999"}, {"Origin": "https://evil.testserver"}, {"Origin": "null"},
+                        {"Sec-Fetch-Site": "same-site"}, {"Sec-Fetch-Site": "cross-site", "Origin": "http://testserver"}, {}):
+            refused = browser.post(disable, headers=headers)
+            assert refused.status_code == 403, headers
+            assert "cross-origin request refused" in refused.json()["detail"]
+        assert accounts.get_user(services, secured, victim).active
+        assert browser.post(disable, headers={"Sec-Fetch-Site": "same-origin"}).status_code == 200
+        assert browser.post(disable, headers=SAME_ORIGIN).status_code == 200
+        assert not accounts.get_user(services, secured, victim).active
+        browser.app.state.audit.flush()
+    refusals = [e for e in read_audit(services, secured, user=admin, action="denied", size=500)["entries"]]
+    assert len(refusals) == 6 and all(e["reason"].startswith("cross-origin") and e["route"] == disable for e in refusals)
+
+
+def test_a_login_from_another_site_is_refused_and_api_keys_need_no_origin(api, keys, secured, services):
+    name = _user(services, secured, ["reviewer"])
+    forged = api.post("/api/v1/session", json={"name": name, "password": PASSWORD}, headers={"Sec-Fetch-Site": "same-site"})
+    assert forged.status_code == 403 and "set-cookie" not in forged.headers
+    made = api.post("/api/v1/keys", json={"name": "no-origin", "roles": ["reviewer"]}, headers=_auth(keys["admin"]))
+    assert made.status_code == 201  # a machine client with a key sends no Origin and needs none

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from playwright.sync_api import expect
@@ -62,6 +65,45 @@ def test_login_form_then_search_then_logout(page, secured_url, user):
     assert not [c for c in page.context.cookies() if c["name"] == "lantern_session"]
     page.reload()
     expect(page.get_by_test_id("login-view")).to_be_visible()
+
+
+@pytest.fixture
+def sibling_site(tmp_path):
+    """Another web server on the same host (another port: the same *site* to a browser, as a sibling
+    subdomain is in production). Write pages into the yielded folder; its base URL is `folder.url`."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(tmp_path)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield tmp_path, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_a_page_on_a_sibling_site_cannot_act_with_the_admins_session(page, secured_url, settings, services, sibling_site):
+    admin, victim = f"adm-{uuid.uuid4().hex[:6]}", f"vic-{uuid.uuid4().hex[:6]}"
+    accounts.add_user(services, settings, admin, PASSWORD, ["admin"])
+    accounts.add_user(services, settings, victim, PASSWORD, ["reviewer"])
+    page.goto(secured_url + "/")
+    page.get_by_test_id("login-name").fill(admin)
+    page.get_by_test_id("login-password").fill(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("account-name")).to_have_text(f"Logged in as {admin} (admin)")
+    folder, sibling = sibling_site
+    target = f"{secured_url}/api/v1/users/{victim}/disable"
+    (folder / "form.html").write_text(f'<form method="post" action="{target}"></form><script>document.forms[0].submit()</script>')
+    (folder / "fetch.html").write_text(f'<script>fetch("{target}", {{method: "POST", mode: "no-cors", credentials: "include"}})'
+                                       '.then(() => document.title = "sent", () => document.title = "failed")</script>')
+    with page.expect_response(target) as answer:
+        page.goto(sibling + "/form.html")
+    assert answer.value.status == 403
+    assert "cross-origin request refused" in answer.value.text()
+    with page.expect_response(target) as answer:
+        page.goto(sibling + "/fetch.html")
+    assert answer.value.status == 403
+    assert accounts.get_user(services, settings, victim).active  # neither request disabled the user
+    page.goto(secured_url + "/")  # and the UI itself, with the same cookie, still works
+    expect(page.get_by_test_id("account-name")).to_have_text(f"Logged in as {admin} (admin)")
+    page.get_by_test_id("logout-button").click()
+    expect(page.get_by_test_id("login-error")).to_have_text("You have logged out.")
 
 
 def test_auth_off_shows_the_plain_banner_and_no_login(page, open_url):
