@@ -188,16 +188,24 @@ def _attachment_bytes(part: Message) -> bytes:
     return part.get_payload(decode=True) or b""
 
 
+def _addresses(msg: Message, name: str) -> list[Address]:
+    return parse_addresses(mime_parts.header_texts(msg, name))
+
+
+def _first_address(msg: Message, name: str) -> Address | None:
+    return next(iter(_addresses(msg, name)), None)
+
+
+def _words(msg: Message, name: str) -> list[str]:
+    return (mime_parts.header_text(msg, name) or "").split()
+
+
+# (item attribute, header, how it is read)
 _HEADER_FIELDS: tuple[tuple[str, str, Callable[[Message, str], Any]], ...] = (
-    ("subject", "subject", mime_parts.header_text),
-    ("sender", "from", lambda msg, name: next(iter(parse_addresses(mime_parts.header_texts(msg, name))), None)),
-    ("to", "to", lambda msg, name: parse_addresses(mime_parts.header_texts(msg, name))),
-    ("cc", "cc", lambda msg, name: parse_addresses(mime_parts.header_texts(msg, name))),
-    ("bcc", "bcc", lambda msg, name: parse_addresses(mime_parts.header_texts(msg, name))),
-    ("date_original", "date", mime_parts.original_header),
-    ("message_id", "message-id", mime_parts.header_text),
-    ("in_reply_to", "in-reply-to", mime_parts.header_text),
-    ("references", "references", lambda msg, name: (mime_parts.header_text(msg, name) or "").split()),
+    ("subject", "subject", mime_parts.header_text), ("sender", "from", _first_address),
+    ("to", "to", _addresses), ("cc", "cc", _addresses), ("bcc", "bcc", _addresses),
+    ("date_original", "date", mime_parts.original_header), ("message_id", "message-id", mime_parts.header_text),
+    ("in_reply_to", "in-reply-to", mime_parts.header_text), ("references", "references", _words),
 )
 
 
