@@ -8,6 +8,7 @@ fuzzy terms (which OpenSearch does not analyse) are folded by `query.fold` first
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -33,14 +34,35 @@ def _any(queries: list[dict[str, Any]]) -> dict[str, Any]:
     return queries[0] if len(queries) == 1 else {"bool": {"should": queries, "minimum_should_match": 1}}
 
 
+# Where the index's word tokenizer (Unicode word breaks) always splits: a wildcard pattern holding
+# one of these (`SI-61597*`, `covid-19*`) spans several indexed words. Dots and apostrophes are kept:
+# the tokenizer keeps them between letters (`terms.pdf`, `don't`).
+_WORD_BREAK = re.compile(r"[^\w.'*?]+")
+
+
+def _across_words(field: str, pattern: str) -> dict[str, Any] | None:
+    """A query for a pattern spanning several words of `field`: its pieces as adjacent words in order
+    (a piece with * or ? matches the words it fits, the most frequent MAX_EXPANSIONS of them); None
+    when the pattern is one word."""
+    pieces = [piece for piece in _WORD_BREAK.split(pattern) if piece.strip("*?")]
+    if len(pieces) < 2:
+        return None
+    clauses = [{"span_multi": {"match": {"wildcard": {field: {"value": piece, "rewrite": f"top_terms_{MAX_EXPANSIONS}"}}}}}
+               if "*" in piece or "?" in piece else {"span_term": {field: piece}} for piece in pieces]
+    return {"span_near": {"clauses": clauses, "slop": 0, "in_order": True}}
+
+
 @dataclass(frozen=True)
 class TextSpec:
     """Analysed text (subject, body, file names, ...): words and phrases go through the analysers
-    (stemmed and exact fields together), patterns and fuzzy terms match the `.exact` words."""
+    (stemmed and exact fields together), patterns and fuzzy terms match the `.exact` words. A pattern
+    spanning several words matches them in a row, and the whole value of the `keyword_fields` (file
+    names are identifiers: `SI-61597*` finds `SI-61597.pdf`)."""
 
     match_fields: tuple[str, ...]  # may carry ^boosts
     exact_fields: tuple[str, ...]
     interval_fields: tuple[str, ...]  # where w/N, pre/N and "..."~N look
+    keyword_fields: tuple[str, ...] = ()  # whole values, for patterns
 
     def word(self, text: str) -> dict[str, Any]:
         # A phrase query: "covid-19" or an address splits into several words that must be adjacent.
@@ -53,7 +75,11 @@ class TextSpec:
         return _any([{"intervals": {name: rule}} for name in self.interval_fields])
 
     def wildcard(self, pattern: str) -> dict[str, Any]:
-        return _any([{"wildcard": {name: {"value": pattern, "case_insensitive": True}}} for name in self.exact_fields])
+        queries = [{"wildcard": {name: {"value": pattern, "case_insensitive": True}}} for name in self.exact_fields]
+        if _WORD_BREAK.search(pattern):
+            queries += [query for name in self.exact_fields if (query := _across_words(name, pattern))]
+            queries += [{"wildcard": {name: {"value": pattern, "case_insensitive": True}}} for name in self.keyword_fields]
+        return _any(queries)
 
     def fuzzy(self, text: str, fuzziness: int | None) -> dict[str, Any]:
         return {"multi_match": {"query": text, "fields": list(self.exact_fields), "fuzziness": _fuzziness(fuzziness),
@@ -158,12 +184,14 @@ DEFAULT = TextSpec(
                   "from.raw", "to.raw", "conversation_name"),
     exact_fields=("subject.exact", "body.exact", "file_name", "attachment_names", "from.raw", "to.raw", "conversation_name"),
     interval_fields=("subject.exact", "body.exact"),
+    keyword_fields=("file_name.keyword", "attachment_names.keyword"),
 )
 
 FIELDS: dict[str, TextSpec | AddressSpec | KeywordSpec | EntitySpec] = {
     "subject": TextSpec(("subject", "subject.exact"), ("subject.exact",), ("subject.exact",)),
     "body": TextSpec(("body", "body.exact"), ("body.exact",), ("body.exact",)),
-    "attachment": TextSpec(("file_name", "attachment_names"), ("file_name", "attachment_names"), ("file_name", "attachment_names")),
+    "attachment": TextSpec(("file_name", "attachment_names"), ("file_name", "attachment_names"), ("file_name", "attachment_names"),
+                           ("file_name.keyword", "attachment_names.keyword")),
     "from": AddressSpec(("from",)),
     "to": AddressSpec(("to", "cc", "bcc")),
     "cc": AddressSpec(("cc",)),

@@ -11,11 +11,12 @@ from indexer.sources import eml, mbox
 from indexer.sources import maildir, msg
 from indexer.sources import slack, teams
 from indexer.sources import whatsapp
-from indexer.sources import signal, sms, telegram
+from indexer.sources import signal, signal_export, sms, telegram
 from indexer.sources import archive, document, pst
 from indexer.sources.base import Source
 
-SOURCES: tuple[Source, ...] = (eml, mbox, maildir, msg, slack, teams, whatsapp, signal, sms, telegram, pst, archive, document)  # type: ignore[assignment]
+SOURCES: tuple[Source, ...] = (  # type: ignore[assignment]
+    eml, mbox, maildir, msg, slack, teams, whatsapp, signal, signal_export, sms, telegram, pst, archive, document)
 
 HEAD_BYTES = 4096
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from indexer.model import Item, Problem
 from indexer.sources.base import SourceContext, foreign_format, reading_whole
 from indexer import errors
-from indexer.sources.mime import MAX_LINE_BYTES, cut_long_lines, message_items, parse_message
+from indexer.sources.mime import MAX_LINE_BYTES, UTF8_BOM, cut_long_lines, message_items, parse_message
 
 NAME = "eml"
 CHANNEL = "email"
@@ -23,6 +23,7 @@ def accepts(path: Path, head: bytes) -> int:
     """High for .eml files, lower for other files that start with email headers; 0 for binary content."""
     if path.is_dir():
         return 0
+    head = head.removeprefix(UTF8_BOM)
     if b"\x00" in head[:1024]:
         return 0  # a mislabelled binary file (often an Outlook .msg saved as .eml)
     if path.suffix.lower() in EXTENSIONS:

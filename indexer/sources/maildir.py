@@ -9,11 +9,18 @@ for a single maildir; the unique name is the file name before its `:2,FLAGS` inf
 message keeps its locator when it is read (moved from new/ to cur/) or flagged. Flags are
 not indexed.
 
+Mail clients also leave messages outside `cur/` and `new/`: notmuch and mutt users keep
+message files directly in a folder and its subfolders, beside the maildirs. Any other file in
+the tree that parses as a message (an RFC 5322 header block at its start) is read too; its
+locator is its path in the tree, as it is (`lists/notmuch/05:2,`). What is not a message is
+reported `unsupported`.
+
 Read with the standard library's `email` package through `mime`; the folders are listed
 with `os.scandir` rather than `mailbox.Maildir`, which follows symbolic links and skips
 files it does not recognise without saying so. Here links are reported and not followed,
-files in `tmp/` (deliveries that never finished) are reported, and only mail-store
-bookkeeping files (Dovecot/Courier indexes, `maildirfolder`, `subscriptions`) are passed over.
+files in `tmp/` (deliveries that never finished, possibly half written) are reported and not
+read, and only mail-store bookkeeping (Dovecot/Courier indexes, `maildirfolder`,
+`subscriptions`, notmuch's `.notmuch/` database) is passed over.
 """
 
 from __future__ import annotations
@@ -24,14 +31,15 @@ from pathlib import Path
 
 from indexer import errors
 from indexer.model import Item, Problem
-from indexer.sources.base import SourceContext
-from indexer.sources.mime import message_items, parse_message
+from indexer.sources.base import SourceContext, reading_whole
+from indexer.sources.mime import looks_like_message, message_items, parse_message
 
 NAME = "maildir"
 CHANNEL = "email"
 _MESSAGE_DIRS = ("new", "cur")
 _BOOKKEEPING = ("dovecot", "courier", "maildirfolder", "maildirsize", "subscriptions", ".uidvalidity",
                 ".customflags", ".subscriptions", ".mailboxlist", ".imap", ".ds_store")
+_BOOKKEEPING_FOLDERS = (".notmuch",)  # notmuch's Xapian database and hooks
 
 
 def _is_maildir(path: Path) -> bool:
@@ -72,7 +80,7 @@ def _stray_files(root: Path, maildirs: list[Path]) -> Iterator[Path]:
     """Regular files that are neither messages nor bookkeeping: reported, not silently passed over."""
     message_dirs = {d / name for d in maildirs for name in _MESSAGE_DIRS}
     for current, dirs, files in os.walk(root):
-        dirs.sort()
+        dirs[:] = sorted(name for name in dirs if not (Path(current) == root and name in _BOOKKEEPING_FOLDERS))
         here = Path(current)
         if here in message_dirs:
             continue
@@ -88,9 +96,10 @@ def read(path: Path, ctx: SourceContext) -> Iterator[Item | Problem]:
         yield from _folder_items(label, folder, ctx)
     for stray in _stray_files(path, [folder for _, folder in folders]):
         where = stray.relative_to(path).as_posix()
-        reason = ("an unfinished delivery in tmp/; not read" if stray.parent.name == "tmp"
-                  else "a file outside the maildir's cur/ and new/ folders; not read")
-        yield Problem(ctx.source_path, where, errors.Unsupported.code, reason)
+        if stray.parent.name == "tmp":
+            yield Problem(ctx.source_path, where, errors.Unsupported.code, "an unfinished delivery in tmp/; not read")
+        else:
+            yield from _message_file(Path(stray), where, ctx, loose=True)
 
 
 def _folder_items(label: str, folder: Path, ctx: SourceContext) -> Iterator[Item | Problem]:
@@ -106,15 +115,25 @@ def _folder_items(label: str, folder: Path, ctx: SourceContext) -> Iterator[Item
         if not entry.is_file(follow_symlinks=False):
             yield Problem(ctx.source_path, locator, errors.Unsupported.code, "not a regular file; not read")
             continue
-        try:
-            data = Path(entry.path).read_bytes()
-        except OSError as exc:
-            yield Problem(ctx.source_path, locator, errors.Unreadable.code, f"could not read message: {exc.strerror or exc}")
-            continue
-        if not data.strip():
-            yield Problem(ctx.source_path, locator, errors.Empty.code, "the message file is empty")
-            continue
-        try:
-            yield from message_items(parse_message(data), ctx, locator)
-        except Exception as exc:  # noqa: BLE001 - one hostile message must not cost the rest of the folder
-            yield Problem(ctx.source_path, locator, "reader_error", f"{exc.__class__.__name__}: {exc}")
+        yield from _message_file(Path(entry.path), locator, ctx)
+
+
+def _message_file(path: Path, locator: str, ctx: SourceContext, loose: bool = False) -> Iterator[Item | Problem]:
+    """The items of one message file. A `loose` file (outside cur/ and new/) is read only when it
+    parses as a message, and reported `unsupported` otherwise."""
+    try:
+        with reading_whole(path.stat().st_size):
+            data = path.read_bytes()
+            if loose and not looks_like_message(data):
+                produced = [Problem(ctx.source_path, locator, errors.Unsupported.code,
+                                    "a file in the mail folder that is not an email message; not read")]
+            elif not data.strip():
+                produced = [Problem(ctx.source_path, locator, errors.Empty.code, "the message file is empty")]
+            else:
+                produced = list(message_items(parse_message(data), ctx, locator))
+            del data
+    except OSError as exc:
+        produced = [Problem(ctx.source_path, locator, errors.Unreadable.code, f"could not read message: {exc.strerror or exc}")]
+    except Exception as exc:  # noqa: BLE001 - one hostile message must not cost the rest of the folder
+        produced = [Problem(ctx.source_path, locator, "reader_error", f"{exc.__class__.__name__}: {exc}")]
+    yield from produced

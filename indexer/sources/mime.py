@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import timezone
 from email import policy
 from email.message import EmailMessage, Message
+from typing import Any
 
 from indexer import errors
 from indexer.enrich.duplicates import email_dup_key
@@ -32,12 +33,11 @@ from indexer.sources.base import SourceContext
 from indexer.sources.html_body import html_to_text, sanitize_html
 from indexer.sources.tnef import decode_tnef
 
-__all__ = ["html_to_text", "message_items", "parse_message", "parse_date"]
+__all__ = ["html_to_text", "looks_like_message", "message_items", "parse_message", "parse_date"]
 
 # MIME multiparts nested deeper than this are not read: no mail client writes them, and the standard
 # library parses nesting recursively (a few hundred levels exhaust Python's stack: a MIME bomb).
 MAX_MIME_DEPTH = 100
-_IDENTIFYING_HEADERS = ("from", "to", "date", "subject", "message-id", "received", "mime-version", "sender")
 Note = Callable[..., None]
 
 
@@ -45,15 +45,38 @@ class NestedTooDeep(email.errors.MessageDefect):
     """The message's parts are nested too deeply to parse; only its headers were parsed."""
 
 
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
 def parse_message(data: bytes) -> EmailMessage:
     """Parse raw message bytes with the modern email policy. A structure nested too deeply for the
-    parser gives the headers only (the body as raw text), with a `NestedTooDeep` defect."""
+    parser gives the headers only (the body as raw text), with a `NestedTooDeep` defect. A UTF-8
+    byte-order mark some editors write at the start is not part of the first header's name."""
+    data = data.removeprefix(UTF8_BOM)
     try:
         return email.message_from_bytes(data, policy=policy.default)  # type: ignore[return-value]
     except RecursionError:
         msg = email.parser.BytesParser(policy=policy.default).parsebytes(data, headersonly=True)
         msg.defects.append(NestedTooDeep())
         return msg  # type: ignore[return-value]
+
+
+# The start of a file `looks_like_message` parses: far more than any header block needs.
+_SNIFF_BYTES = 64 * 1024
+_NOT_A_HEADER_BLOCK = (email.errors.MissingHeaderBodySeparatorDefect, email.errors.FirstHeaderLineIsContinuationDefect)
+
+
+def looks_like_message(data: bytes) -> bool:
+    """True when `data` starts with an RFC 5322 header block: at least one header, then a blank line
+    or the end. Any headers count (a digest part may have only Content-Type); a text whose first
+    line merely has a colon ("Note: call back") is not a message, because its next line is no header."""
+    head = data[:_SNIFF_BYTES].removeprefix(UTF8_BOM)
+    if b"\x00" in head:
+        return False
+    if len(data) > _SNIFF_BYTES and b"\n" in head:
+        head = head[:head.rfind(b"\n") + 1]  # whole lines only
+    parsed = email.parser.BytesParser(policy=policy.compat32).parsebytes(head, headersonly=True)
+    return bool(parsed.keys()) and not any(isinstance(defect, _NOT_A_HEADER_BLOCK) for defect in parsed.defects)
 
 
 # Longer lines are cut before parsing (see `cut_long_lines`). Far above any real header or text line,
@@ -166,19 +189,35 @@ def _attachment_bytes(part: Message) -> bytes:
     return part.get_payload(decode=True) or b""
 
 
+def _addresses(msg: Message, name: str) -> list[Address]:
+    return parse_addresses(mime_parts.header_texts(msg, name))
+
+
+def _first_address(msg: Message, name: str) -> Address | None:
+    return next(iter(_addresses(msg, name)), None)
+
+
+def _words(msg: Message, name: str) -> list[str]:
+    return (mime_parts.header_text(msg, name) or "").split()
+
+
+# (item attribute, header, how it is read)
+_HEADER_FIELDS: tuple[tuple[str, str, Callable[[Message, str], Any]], ...] = (
+    ("subject", "subject", mime_parts.header_text), ("sender", "from", _first_address),
+    ("to", "to", _addresses), ("cc", "cc", _addresses), ("bcc", "bcc", _addresses),
+    ("date_original", "date", mime_parts.original_header), ("message_id", "message-id", mime_parts.header_text),
+    ("in_reply_to", "in-reply-to", mime_parts.header_text), ("references", "references", _words),
+)
+
+
 def _read_headers(msg: Message, item: Item, note: Note) -> None:
-    try:
-        item.subject = mime_parts.header_text(msg, "subject")
-        senders = parse_addresses(mime_parts.header_texts(msg, "from"))
-        item.sender = senders[0] if senders else None
-        item.to, item.cc, item.bcc = (parse_addresses(mime_parts.header_texts(msg, name)) for name in ("to", "cc", "bcc"))
-        item.date_original = mime_parts.header_text(msg, "date")
-        item.message_id = mime_parts.header_text(msg, "message-id")
-        item.in_reply_to = mime_parts.header_text(msg, "in-reply-to")
-        item.references = (mime_parts.header_text(msg, "references") or "").split()
-    except errors.IngestError as exc:
-        note(exc.code, str(exc))
-        item.extraction = "partial"
+    """The item's header fields, each read on its own: a header that cannot be read loses only itself."""
+    for attribute, name, read in _HEADER_FIELDS:
+        try:
+            setattr(item, attribute, read(msg, name))
+        except Exception as exc:  # noqa: BLE001 - the email package raises many types on headers it cannot parse
+            note(errors.Corrupt.code, f"unreadable {name} header: {exc.__class__.__name__}: {exc}")
+            item.extraction = "partial"
     item.date, item.timezone = parse_date(item.date_original)
     if item.date_original and not item.date:
         note(errors.Corrupt.code, f"unparsable Date header {item.date_original!r}")
@@ -298,7 +337,7 @@ def _attachment_children(parts: _Parts, item: Item, locator: str, ctx: SourceCon
 
 def message_items(msg: EmailMessage, ctx: SourceContext, locator: str) -> Iterator[Item | Problem]:
     """Yield the email item for `msg` (at `locator` in its source) and its attachment items."""
-    if not any(key.lower() in _IDENTIFYING_HEADERS for key in msg.keys()):  # names only: values parse slowly
+    if not msg.keys():  # any RFC 5322 header block makes a message, however few or unusual its headers
         yield Problem(ctx.source_path, locator, errors.Corrupt.code, "no email headers found: not an email message")
         return
     item_id = ctx.item_id(locator)

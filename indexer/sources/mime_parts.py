@@ -11,6 +11,7 @@ the charset was wrong instead of the index holding replacement characters.
 from __future__ import annotations
 
 import codecs
+import re
 import email.errors
 import email.header
 from email.message import Message
@@ -143,20 +144,22 @@ def part_text(part: Message, limit: int | None = None) -> tuple[str, str | None,
 
 
 def header_texts(msg: Message, name: str) -> list[str]:
-    """Decoded values of every `name` header; raises errors.Corrupt when the email package cannot read one.
+    """Decoded values of every `name` header.
 
     RFC 2047 encoded words are decoded by the email package; where it gave up (raw 8-bit
     bytes, an unknown charset in an encoded word) the raw header is decoded again here. Headers
     longer than LONG_HEADER skip the email package's structured parsing, which takes minutes
-    over a header of 100,000 addresses: their encoded words are decoded directly.
+    over a header of 100,000 addresses: their encoded words are decoded directly. So do headers
+    whose structured parsing fails (the standard library cannot parse an empty group with a
+    comment, `To: unlisted-recipients:; (no To-header on input)`): the raw text is still the value.
     """
     raws = [str(raw) for key, raw in msg.raw_items() if key.lower() == name.lower()]
     if any(len(raw) > LONG_HEADER for raw in raws):
         return [(_redecode(raw) or raw).strip() for raw in raws]
     try:
         values = msg.get_all(name) or []
-    except Exception as exc:  # noqa: BLE001 - the email package raises many types on malformed headers
-        raise errors.Corrupt(f"malformed {name} header: {exc}") from exc
+    except Exception:  # noqa: BLE001 - the email package raises many types on headers it cannot parse
+        return [(_redecode(raw) or raw).strip() for raw in raws]
     texts = []
     for number, value in enumerate(values):
         text = str(value)
@@ -167,9 +170,21 @@ def header_texts(msg: Message, name: str) -> list[str]:
 
 
 def header_text(msg: Message, name: str) -> str | None:
-    """The decoded value of the first `name` header, or None; raises errors.Corrupt when unreadable."""
+    """The decoded value of the first `name` header, or None."""
     texts = header_texts(msg, name)
     return texts[0] if texts else None
+
+
+def original_header(msg: Message, name: str) -> str | None:
+    """The first `name` header exactly as written (unfolded, raw bytes decoded), or None. The email
+    package's value of a structured header is rewritten: a Date loses its `(PST)` comment and gets
+    the weekday it computes, which is not what the message said."""
+    raw = next((str(value) for key, value in msg.raw_items() if key.lower() == name.lower()), None)
+    if raw is None:
+        return None
+    unfolded = re.sub(r"\r?\n(?=[ \t])", "", raw)
+    text, _ = decode_bytes(unfolded.encode("ascii", "surrogateescape"), "utf-8")
+    return text.strip() or None
 
 
 def _redecode(raw: str) -> str | None:

@@ -159,7 +159,7 @@ class _Reader:
         return label or target
 
     def sender(self, message: dict) -> Address | None:
-        """Who wrote `message`: a user from users.json, or a bot by its username."""
+        """Who wrote `message`: a user from users.json (a file comment's commenter), or a bot by its username."""
         bot_id = message.get("bot_id")
         if message.get("subtype") == "bot_message" or (bot_id and not message.get("user")):
             name = message.get("username") or (message.get("bot_profile") or {}).get("name")
@@ -167,6 +167,9 @@ class _Reader:
                 return sender_address(str(name), self.ctx.phone_region, handle=bot_id)
             return Address(raw=str(bot_id), address=str(bot_id)) if bot_id else None
         user = message.get("user")
+        comment = message.get("comment")
+        if not isinstance(user, str) and isinstance(comment, dict):
+            user = comment.get("user")  # a file_comment names its author only in the comment
         return self.person(user, message.get("user_profile")) if isinstance(user, str) else None
 
     def body(self, message: dict) -> str:

@@ -6,7 +6,9 @@ A file is a Graph list response (`{"@odata.context": ".../chats('19:…')/messag
 `messages[N]` for a plain array, `value[N].replies[M]` for nested replies), N from 0. Graph lists
 newest first, so `seq` follows `createdDateTime` to read as the conversation did. HTML bodies
 become text; attachments are listed by name, their inline content (cards, quoted messages)
-appended to the body, and their `contentUrl` never fetched. Hand-written: no maintained library
+appended to the body, and their `contentUrl` never fetched. Pasted images are hosted contents
+behind Graph URLs, never fetched either: each stands in the text as `[image: NAME]` and is listed
+among the attachment names, so a message that is only a picture still says it held one. Hand-written: no maintained library
 reads Graph chatMessage exports.
 """
 
@@ -19,6 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from selectolax.lexbor import LexborHTMLParser
 
 from indexer import errors
 from indexer.model import Address, Item, Problem
@@ -147,6 +151,21 @@ def _attachment_text(attachment: dict, region: str) -> str:
     return "\n".join(_card_text(parsed))
 
 
+def _html_body(html: str) -> tuple[str, list[str]]:
+    """(text, names of the inline images) of an HTML body; an emoji image becomes its alt text."""
+    tree = LexborHTMLParser(html)
+    images: list[str] = []
+    for node in tree.css("img"):
+        alt = (node.attributes.get("alt") or "").strip()
+        if "emoji" in (node.attributes.get("itemtype") or "").lower():
+            node.replace_with(alt)
+            continue
+        name = alt if alt and alt.lower() != "image" else f"image {len(images) + 1}"  # Teams writes alt="image"
+        images.append(name)
+        node.replace_with(f"[image: {name}]")
+    return html_to_text(tree.html or ""), images
+
+
 def _system(detail: dict, message_type: str, region: str) -> tuple[str, str, Address | None]:
     """(event, body, initiator) of a system message from its eventDetail (or its unusual messageType)."""
     kind = str(detail.get("@odata.type", "")).rsplit(".", 1)[-1].removesuffix("EventMessageDetail")
@@ -208,7 +227,7 @@ class _Chat:
         message, region = record.message, self.ctx.phone_region
         body_part = message.get("body") if isinstance(message.get("body"), dict) else {}
         content = str(body_part.get("content") or "")
-        text = html_to_text(content) if str(body_part.get("contentType", "")).lower() == "html" else content.strip()
+        text, images = _html_body(content) if str(body_part.get("contentType", "")).lower() == "html" else (content.strip(), [])
         sender, event = _party(message.get("from"), region), None
         detail = message.get("eventDetail")
         if isinstance(detail, dict) or message.get("messageType") not in (None, "message"):
@@ -226,7 +245,7 @@ class _Chat:
             date_original=str(original) if original else None, body=text, event=event, participants=self.participants,
         )
         item.subject = message.get("subject") or None
-        item.attachment_names = [str(a["name"]) for a in attachments if a.get("name")]
+        item.attachment_names = [str(a["name"]) for a in attachments if a.get("name")] + images
         root = message.get("replyToId") or (message.get("id") if str(message.get("id")) in self.roots else None)
         if root:
             item.thread_id = conversation_key(CHANNEL, self.ctx, f"{self.key}/{root}")

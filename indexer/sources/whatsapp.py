@@ -55,7 +55,8 @@ LAYOUTS: tuple[tuple[str, str], ...] = (
 _HEADERS = tuple(re.compile(rf"^[{MARKS}]*{pattern}", re.I) for _, pattern in LAYOUTS)
 # A date where a timestamp would start, though the line is not a header: a half-written line.
 _STAMP_LIKE = re.compile(rf"^[{MARKS}]*\[?\d{{1,4}}[./-]\d{{1,2}}[./-]\d{{2,4}}(?:,|\s\d|\]|\s*$)")
-_SENDER = re.compile(r"^(?P<name>[^:]{1,120}?):(?:\s(?P<text>.*)|$)", re.S)
+# "Name: text"; some exports drop the space when the text starts with punctuation ("John Doe:.").
+_SENDER = re.compile(r"^(?P<name>[^:]{1,120}?):\s?(?P<text>.*)$", re.S)
 
 # System lines (no "Name:" part; on iOS "Group: \u200eAlice added Bob"). Order matters: a subject
 # may itself contain "added".
@@ -264,7 +265,8 @@ def _when(header: re.Match[str], day_first: bool) -> datetime:
     year, month, day = (f1, f2, f3) if len(f1) == 4 else (f3, f2, f1) if day_first else (f3, f1, f2)
     hour = int(header["hour"])
     if header["meridiem"]:
-        if not 1 <= hour <= 12:
+        # 12 a.m. is midnight; some locales (Spanish on Android: "00:08 a. m.") count the hour from 0.
+        if not 0 <= hour <= 12:
             raise ValueError(f"hour {hour} with {header['meridiem']!r}")
         hour = hour % 12 + (12 if header["meridiem"].lower().startswith("p") else 0)
     full_year = int(year) + (2000 if len(year) == 2 else 0)

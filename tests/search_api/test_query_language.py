@@ -265,6 +265,17 @@ def test_attachment_names(found):
     assert found('attachment:"Heads-of-terms.pdf"') == ids("e1", "e1a")
 
 
+def test_a_wildcard_on_a_hyphenated_name_matches(found):
+    # File names hold hyphens, dots and digits the word tokenizer splits on ("SI-61597.pdf" is si, 61597, pdf).
+    both = ids("e1", "e1a")
+    assert found("attachment:heads-of*") == both
+    assert found("attachment:HEADS-OF-TERMS.P*") == both
+    assert found("attachment:*-terms.pdf") == both  # the whole name, for a pattern that starts with *
+    assert found("attachment:heads-of-x*") == set()
+    assert found("heads-of-te*") == both  # unfielded: the name, and e1a's "heads of terms" in its body
+    assert found("body:07700-9001*") == ids("e5")  # words in a row, as "covid-19" is searched as a phrase
+
+
 def test_entity(found):
     assert found("entity:hancock") == ids("e5")
     assert found('entity:"VaxBio AB"') == ids("e5")

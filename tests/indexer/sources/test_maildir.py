@@ -163,3 +163,37 @@ def test_only_maildir_folders_are_claimed(tmp_path):
     not_a_folder = tmp_path / "file"
     not_a_folder.write_bytes(b"From: x\n\n")
     assert maildir.accepts(not_a_folder, b"From: x") == 0
+
+
+def _list_message(number: int, date: str) -> bytes:
+    """A message as notmuch's test corpus holds them: a mailing-list post with a Gmail-style Date."""
+    return (f"From: Carl Worth <cworth@cworth.org>\nTo: notmuch@notmuchmail.org\nSubject: [notmuch] patch {number}\n"
+            f"Date: {date}\nMessage-ID: <{number}@notmuch.test>\n\nPatch number {number} for the mailing list.\n").encode()
+
+
+def test_messages_beside_cur_and_new_are_read_as_mail_clients_leave_them(tmp_path, source_context):
+    from indexer.model import Item
+
+    root = _maildir(tmp_path / "mail")  # notmuch's layout: files in folders, beside maildirs
+    _put(root, "cur", "1.M1P1.host:2,S", _message("In cur", "filed properly"))
+    (root / "05:2,").write_bytes(_list_message(5, "Tue, 17 Nov 2009 11:36:14 -0800 (PST)"))
+    (root / "lists" / "notmuch").mkdir(parents=True)
+    (root / "lists" / "notmuch" / "12:2,").write_bytes(_list_message(12, "17 Nov 2009 19:36:14 +0000"))
+    foo = _maildir(root / "foo")
+    (foo / "06").write_bytes(_list_message(6, "Mon, 17 Nov 2009 11:36:14 -0800 (PST)"))  # the weekday is wrong
+    (root / "lists" / "notes.txt").write_text("Note: these are the list archives\nkept since 2009\n")
+    (root / ".notmuch" / "xapian").mkdir(parents=True)
+    (root / ".notmuch" / "xapian" / "postlist.glass").write_bytes(b"\x00xapian")
+
+    produced = list(maildir.read(root, source_context(root, "Maildir Loose")))
+    items = {i.locator: i for i in produced if isinstance(i, Item)}
+    problems = [(p.code, p.locator) for p in produced if not isinstance(p, Item)]
+    assert sorted(items) == ["05:2,", "foo/06", "lists/notmuch/12:2,", "mail/1.M1P1.host"]
+    assert problems == [("unsupported", "lists/notes.txt")]
+    assert items["lists/notmuch/12:2,"].subject == "[notmuch] patch 12"
+    # date_original is the header as written; the UTC date is the same instant each time
+    assert [(items[k].date_original, items[k].date) for k in ("05:2,", "foo/06", "lists/notmuch/12:2,")] == [
+        ("Tue, 17 Nov 2009 11:36:14 -0800 (PST)", "2009-11-17T19:36:14Z"),
+        ("Mon, 17 Nov 2009 11:36:14 -0800 (PST)", "2009-11-17T19:36:14Z"),
+        ("17 Nov 2009 19:36:14 +0000", "2009-11-17T19:36:14Z"),
+    ]

@@ -520,3 +520,16 @@ def test_lines_longer_than_the_limit_are_cut_before_parsing():
     assert cut_long_lines(data, 1000) == (data, 0)
     cut, count = cut_long_lines(data, 20)
     assert count == 1 and cut == b"Subject: x\r\n\r\n" + b"a" * 20 + b"\nshort\r\n"
+
+
+def test_an_unparsable_header_loses_only_itself(tmp_path, source_context):
+    # Sendmail writes this when a message arrives without a To header; Python's email package cannot
+    # parse an empty group followed by a comment.
+    data = (b"From: Alice <alice@example.org>\r\nTo: unlisted-recipients:; (no To-header on input)\r\n"
+            b"Cc: bob@example.org\r\nSubject: survey results\r\nDate: Tue, 17 Nov 2009 11:36:14 -0800\r\n\r\nbody\r\n")
+    items, problems = _read_eml(tmp_path, source_context, data)
+    assert problems == []
+    email = items[0]
+    assert (email.date, email.timezone, email.extraction) == ("2009-11-17T19:36:14Z", "-08:00", "ok")
+    assert email.to == [] and [a.address for a in email.cc] == ["bob@example.org"]
+    assert (email.subject, email.sender.address) == ("survey results", "alice@example.org")

@@ -230,3 +230,34 @@ def test_deeply_nested_and_out_of_range_lines_are_corrupt_and_the_rest_indexed(t
     assert [i.body for i in items] == ["first message", "last message"]
     assert [(p.locator, p.code) for p in problems] == [("line[2]", errors.Corrupt.code), ("line[3]", errors.Corrupt.code)]
     assert "nested too deeply" in problems[0].reason
+
+
+# --- signal-export Markdown (Signal Desktop) ----------------------------------------------------
+
+SIGNAL_EXPORT_CHAT = (
+    "[2021-03-14 09:12:05] Me: Are the survey results in?\n"
+    "[2021-03-14 09:15:40] Aya: Yes, the curlewmarsh figures are attached\n"
+    "![2021-03-14T09-15-40.000_00_figures.png](./media/2021-03-14T09-15-40.000_00_figures.png)  \n"
+    "[2021-03-14 09:16:02] Jim: (This message was deleted)\n"
+)
+
+
+def test_signal_export_markdown_is_reported_unsupported_not_taken_for_whatsapp(tmp_path, source_context):
+    from indexer.sources import signal_export, whatsapp
+
+    chat = tmp_path / "Aya" / "chat.md"
+    chat.parent.mkdir()
+    chat.write_text(SIGNAL_EXPORT_CHAT, encoding="utf-8")
+    head = chat.read_bytes()[:4096]
+    assert whatsapp.accepts(chat, head) > 0  # the lines alone look like an iOS WhatsApp export
+    assert choose(chat, head) is signal_export
+    produced = list(signal_export.read(chat, source_context(chat, "Signal Export Tester")))
+    items = [p for p in produced if isinstance(p, Item)]
+    problems = [p for p in produced if isinstance(p, Problem)]
+    assert [(i.kind, i.channel, i.file_name) for i in items] == [("document", "file", "chat.md")]
+    assert "curlewmarsh" in items[0].body  # nothing lost: the text is searchable
+    assert [(p.code, p.locator, p.item_id) for p in problems] == [(errors.Unsupported.code, "", items[0].id)]
+    assert "signal-export" in problems[0].reason
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Meeting notes\n[2021-03-14 09:12] agenda: budget\n", encoding="utf-8")
+    assert signal_export.accepts(notes, notes.read_bytes()) == 0

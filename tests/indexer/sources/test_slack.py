@@ -398,3 +398,19 @@ def test_member_with_an_empty_name_does_not_stop_the_export(tmp_path, context):
     path.write_bytes(raw_zip(members + [stored(b"", b"a member with no name")]))
     items, problems = _read(path, context(path))
     assert any(i.body == "Not in any thread" for i in items)
+
+
+def test_file_comment_is_attributed_to_its_commenter(tmp_path, context):
+    # Exports from before 2019 hold comments on files as messages without a "user": only the comment names one.
+    comment = {"type": "message", "subtype": "file_comment", "ts": "1578304800.000100",
+               "text": "<@U03> commented on <@U01>'s file <https://acme.slack.com/files/U01/F01/minutes.txt|Minutes>: "
+                       "the quorum is wrong",
+               "file": {"id": "F01", "name": "minutes.txt", "title": "Minutes", "user": "U01"},
+               "comment": {"id": "Fc01", "created": 1578304800, "timestamp": 1578304800, "user": "U03",
+                           "comment": "the quorum is wrong"}}
+    path = _write_zip(tmp_path / "comments.zip", extra={"general/2020-01-06.json": json.dumps([comment]).encode()})
+    items, _ = _read(path, context(path))
+    (item,) = [i for i in items if i.locator == "general/2020-01-06.json#0"]
+    assert item.event is None
+    assert (item.sender.name, item.sender.raw) == ("Carol Example", "Carol Example")
+    assert item.body.startswith("@Carol Example commented on @Alice Example's file Minutes")

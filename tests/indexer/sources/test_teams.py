@@ -248,3 +248,22 @@ def test_lone_surrogate_escapes_are_indexed_written_out(tmp_path):
     items, problems = _read(path)
     assert [i.body for i in items] == ["before \\ud800 after"]
     assert problems == []
+
+
+def test_a_message_that_is_only_an_image_names_it(tmp_path):
+    hosted = f"https://graph.microsoft.com/v1.0/chats/{CHAT}/messages/1614600000001/hostedContents/aWQ9eF8wLXd1cy1kMS/$value"
+    image_only = _message(1, "10:00.000", **{"from": _user(ALICE)}, body={"contentType": "html", "content": (
+        f'<p><img alt="image" src="{hosted}" width="250" height="140" itemid="0-wus-d1-2a" '
+        'itemtype="http://schema.skype.com/AMSImage" style="vertical-align:bottom"></p>')})
+    captioned = _message(2, "11:00.000", **{"from": _user(BOB)}, body={"contentType": "html", "content": (
+        f'<p>Whiteboard from today <img alt="Whiteboard photo" src="{hosted}"> '
+        '<img itemtype="http://schema.skype.com/Emoji" alt="👍" src="https://statics.teams.cdn.office.net/like.png"></p>')})
+    path = tmp_path / "images.json"
+    path.write_text(json.dumps({"@odata.context": f"chats('{CHAT}')/messages", "value": [captioned, image_only]}), encoding="utf-8")
+    items, problems = _read(path)
+    assert problems == []
+    assert [(i.body, i.attachment_names) for i in items] == [
+        ("[image: image 1]", ["image 1"]),
+        ("Whiteboard from today [image: Whiteboard photo] 👍", ["Whiteboard photo"]),
+    ]
+    assert "graph.microsoft.com" not in items[0].body  # the hosted content is never fetched nor indexed as text

@@ -251,6 +251,25 @@ def test_a_sender_that_is_an_impossible_phone_stays_a_name(tmp_path, read_export
     assert sorted(p.raw for p in items[0].participants) == ["+1 123 456 789", "+44 7700 900123"]
 
 
+def test_spanish_hours_counted_from_zero_before_noon(tmp_path, read_export):
+    # Android in Spanish writes the first hour after midnight as "00:08 a. m." (and "0:08 a. m.").
+    text = ("14/2/2023, 00:08 a.\u00a0m. - Ana: ¿sigues despierto?\n14/2/2023, 0:09 a. m. - Luis: sí\n"
+            "14/2/2023, 12:10 p. m. - Ana: a mediodía\n")
+    items, problems, _ = read_export(_write_text(tmp_path / "es.txt", text))
+    assert problems == []
+    assert [i.date for i in items] == ["2023-02-14T00:08:00Z", "2023-02-14T00:09:00Z", "2023-02-14T12:10:00Z"]
+    assert items[0].date_original == "14/2/2023, 00:08 a.\u00a0m."
+
+
+def test_sender_kept_when_no_space_follows_the_colon(tmp_path, read_export):
+    text = "12/03/2020, 09:00 - John Doe:.\n12/03/2020, 09:01 - Jane Roe: ok\n12/03/2020, 09:02 - John Doe:\n"
+    items, problems, _ = read_export(_write_text(tmp_path / "terse.txt", text))
+    assert problems == []
+    assert [(i.sender.raw, i.event, i.body) for i in items] == [("John Doe", None, "."), ("Jane Roe", None, "ok"),
+                                                                ("John Doe", None, "")]
+    assert {p.raw for p in items[0].participants} == {"John Doe", "Jane Roe"}
+
+
 def test_separators_and_two_digit_years_share_one_parser(tmp_path, read_export):
     text = "05.06.21, 07:08 - A: dots\n05-06-2021 07:09:10 - B: dashes\n[05/06/2021, 07:10:11] C: brackets\n2021-06-05, 07:11 - D: iso\n"
     items, problems, _ = read_export(_write_text(tmp_path / "mixed.txt", text))
