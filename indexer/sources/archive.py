@@ -3,8 +3,9 @@
 The archive item (kind "document", channel "file") carries the archive's name and, as its body,
 the list of its members. Members are read into memory by `containers` (never to disk) within the
 limits of `Limits` — whole-archive expansion, per-member size, compression ratio, member count and
-nesting depth — and each goes through `attachment_items`, so the files Tika finds inside a member
-(the images in a DOCX) become grandchildren. A member that is itself a zip or 7z is opened here, not
+nesting depth — and each goes back to the registry (`nested.member_items`): a message (.eml, .msg,
+winmail.dat) becomes an email item with its own attachments, any other file goes through Tika, so the
+files Tika finds inside a member (the images in a DOCX) become grandchildren. A member that is itself a zip or 7z is opened here, not
 by Tika, so the same limits hold however deep it goes. Zip-based documents (DOCX, ODT, EPUB) are
 not archives: Tika reads them whole through the `document` source.
 
@@ -24,9 +25,9 @@ from pathlib import Path, PurePosixPath
 from indexer import errors
 from indexer.enrich.hashing import bytes_sha256
 from indexer.model import Item, Problem
-from indexer.sources.attachments import attachment_items
-from indexer.sources.base import SourceContext
+from indexer.sources.base import Member, SourceContext
 from indexer.sources.containers import Budget, Damage, Entry, Source, archive_format, entries
+from indexer.sources.nested import member_items
 
 NAME = "archive"
 CHANNEL = "file"
@@ -108,7 +109,9 @@ class _Reader:
             return
         nested_format = archive_format(entry.data)
         if nested_format is None:
-            items = attachment_items(entry.data, name, None, locator, container, self.ctx, self.note)
+            items = []
+            for got in member_items(Member(entry.data, name, None, locator, container), self.ctx, self.note):
+                (items.append if isinstance(got, Item) else self.problems.append)(got)
             if entry.failure is not None:
                 self.note(entry.failure.code, str(entry.failure), locator, items[0])
                 items[0].extraction = "partial" if items[0].extraction == "ok" else items[0].extraction

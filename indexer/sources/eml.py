@@ -1,4 +1,8 @@
-"""Single RFC 5322 messages (`.eml`): one email item plus its attachments."""
+"""Single RFC 5322 messages (`.eml`): one email item plus its attachments.
+
+Also the reader of messages found inside containers (a message/rfc822 part, an `.eml` in a zip, a
+PST's embedded item): `read_member` makes them email items, children of their container.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from indexer.model import Item, Problem
-from indexer.sources.base import SourceContext, foreign_format, reading_whole
+from indexer.sources.base import Member, SourceContext, foreign_format, reading_whole
 from indexer import errors
-from indexer.sources.mime import MAX_LINE_BYTES, cut_long_lines, message_items, parse_message
+from indexer.sources.mime import (MAX_LINE_BYTES, cut_long_lines, has_email_headers, message_items, parse_message,
+                                  rtf_body_as_body, without_envelope)
 
 NAME = "eml"
 CHANNEL = "email"
@@ -32,6 +37,33 @@ def accepts(path: Path, head: bytes) -> int:
     if _HEADER_START.match(head.replace(b"\r\n", b"\n")) and _KNOWN_HEADER.search(head[:1024]):
         return 50
     return 0
+
+
+def accepts_member(member: Member) -> int:
+    """100 for a member declared message/rfc822 or named .eml; 50 for one that starts with email headers."""
+    head = without_envelope(member.head)
+    if member.content_type == "message/rfc822":
+        return 100  # what it holds is checked by `read_member`: a part that is not a message is reported
+    if b"\x00" in head[:1024] or foreign_format(head):
+        return 0
+    if member.name.lower().endswith(".eml"):
+        return 100
+    if _HEADER_START.match(head.replace(b"\r\n", b"\n")) and _KNOWN_HEADER.search(head[:1024]):
+        return 50
+    return 0
+
+
+def read_member(member: Member, ctx: SourceContext) -> Iterator[Item | Problem]:
+    """The message in `member` as an email item (a child of `member.parent`) and its attachments;
+    raises errors.Corrupt when it has no email headers."""
+    data, cut = cut_long_lines(without_envelope(member.data))
+    msg = parse_message(data)
+    if not has_email_headers(msg):
+        raise errors.Corrupt("no email headers found")
+    yield from message_items(rtf_body_as_body(msg), ctx, member.locator, member)
+    if cut:
+        yield Problem(ctx.source_path, member.locator, errors.TooLarge.code,
+                      f"{cut} line(s) of the message are longer than {MAX_LINE_BYTES} bytes; they were cut there before reading")
 
 
 def read(path: Path, ctx: SourceContext) -> Iterator[Item | Problem]:

@@ -3,8 +3,10 @@
 Shared by the EML, MBOX and Maildir readers. Headers and bodies come from the standard
 library's `email` package (policy.default); what each part is (body, attachment, TNEF,
 signature, encrypted) is decided in `mime_parts`; attachments go to Tika, whose recursive
-output becomes one item per embedded file. TNEF `winmail.dat` parts are opened with
-tnefparse (`tnef`) and their files indexed as the email's attachments. Detached signatures
+output becomes one item per embedded file. An attached message (message/rfc822, an attached
+.msg or .eml) goes back to the registry (`nested.member_items`) and becomes an email item of its
+own, with its own attachments. TNEF `winmail.dat` parts are opened with tnefparse (`tnef`) and
+their files indexed as the email's attachments. Detached signatures
 are not indexed (they are not content); encrypted bodies cannot be read and are reported.
 An HTML body also gives `body_html`, a sanitised copy for display. A part that cannot be
 decoded still yields its item, marked `extraction=partial|failed`, plus a Problem.
@@ -16,6 +18,7 @@ import email
 import email.errors
 import email.parser
 import email.utils
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timezone
@@ -26,16 +29,17 @@ from indexer import errors
 from indexer.enrich.hashing import text_sha256
 from indexer.model import Address, Item, Problem
 from indexer.sources import mime_parts
-from indexer.sources.attachments import attachment_items
-from indexer.sources.base import SourceContext
+from indexer.sources.base import Member, SourceContext
 from indexer.sources.html_body import html_to_text, sanitize_html
+from indexer.sources.nested import member_items
 from indexer.sources.tnef import decode_tnef
 
-__all__ = ["html_to_text", "message_items", "parse_message", "parse_date"]
+__all__ = ["RTF_BODY_NAME", "rtf_body_as_body", "has_email_headers", "html_to_text", "message_items", "parse_message", "parse_date", "without_envelope"]
 
 # MIME multiparts nested deeper than this are not read: no mail client writes them, and the standard
 # library parses nesting recursively (a few hundred levels exhaust Python's stack: a MIME bomb).
 MAX_MIME_DEPTH = 100
+RTF_BODY_NAME = "rtf-body.rtf"  # readpst's attachment holding a message's RTF body
 _IDENTIFYING_HEADERS = ("from", "to", "date", "subject", "message-id", "received", "mime-version", "sender")
 Note = Callable[..., None]
 
@@ -53,6 +57,21 @@ def parse_message(data: bytes) -> EmailMessage:
         msg = email.parser.BytesParser(policy=policy.default).parsebytes(data, headersonly=True)
         msg.defects.append(NestedTooDeep())
         return msg  # type: ignore[return-value]
+
+
+_ENVELOPE = re.compile(rb"\A[\r\n]*>?From [^\r\n]*\r?\n(?=[\w-]+:)")
+
+
+def without_envelope(data: bytes) -> bytes:
+    """`data` without leading blank lines and an mbox envelope line (`From sender date`, or `>From ...`,
+    which readpst writes at the top of an embedded message): the parser would take it for the body."""
+    match = _ENVELOPE.match(data)
+    return data[match.end():] if match else data.lstrip(b"\r\n")
+
+
+def has_email_headers(msg: Message) -> bool:
+    """True when `msg` has a header an email has (From, Date, Subject, ...); names only: values parse slowly."""
+    return any(key.lower() in _IDENTIFYING_HEADERS for key in msg.keys())
 
 
 # Longer lines are cut before parsing (see `cut_long_lines`). Far above any real header or text line,
@@ -77,11 +96,36 @@ def parse_addresses(values: list[str]) -> list[Address]:
     """Addresses from decoded header values like 'Ann <ann@x.org>, bob@y.org'."""
     found = []
     for display, address in email.utils.getaddresses(values):
+        # Outlook quotes names and bare addresses ('bob@x.org', "'Bob Smith'"); readpst passes them on.
+        display, address = _unquoted(display), _unquoted(address)
         if not display and not address:
             continue
         raw = f"{_quoted(display)} <{address}>" if display else address
         found.append(Address(raw=raw, name=display or None, address=address.lower() or None))
     return found
+
+
+def _unquoted(text: str) -> str:
+    """`text` without one pair of quotes around all of it."""
+    if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1].strip()
+    return text
+
+
+# readpst writes this where a message's sender has no SMTP address (an Exchange user), and puts the
+# real (X500) address in its forensic header: the placeholder is not evidence, the X500 address is.
+_READPST_PLACEHOLDER = "mailer-daemon"
+
+
+def _readpst_sender(msg: Message, sender: Address | None) -> Address | None:
+    """The sender, with readpst's `<MAILER-DAEMON>` placeholder replaced by the address it stands for
+    (X-libpst-forensic-sender, kept in `raw` as the msg reader keeps X500 addresses), or dropped."""
+    if sender is None or sender.address != _READPST_PLACEHOLDER:
+        return sender
+    forensic = mime_parts.header_text(msg, "x-libpst-forensic-sender")
+    if forensic:
+        return Address(raw=f"{sender.name} <{forensic}>" if sender.name else forensic, name=sender.name)
+    return Address(raw=sender.name, name=sender.name) if sender.name else None
 
 
 def _quoted(display: str) -> str:
@@ -169,7 +213,7 @@ def _read_headers(msg: Message, item: Item, note: Note) -> None:
     try:
         item.subject = mime_parts.header_text(msg, "subject")
         senders = parse_addresses(mime_parts.header_texts(msg, "from"))
-        item.sender = senders[0] if senders else None
+        item.sender = _readpst_sender(msg, senders[0] if senders else None)
         item.to, item.cc, item.bcc = (parse_addresses(mime_parts.header_texts(msg, name)) for name in ("to", "cc", "bcc"))
         item.date_original = mime_parts.header_text(msg, "date")
         item.message_id = mime_parts.header_text(msg, "message-id")
@@ -250,7 +294,8 @@ def _note_protection(parts: _Parts, item: Item, note: Note) -> None:
         item.problems.append("signed message: the signature was not verified and is not indexed")
 
 
-def _tnef_children(data: bytes, at: str, item: Item, ctx: SourceContext, note: Note) -> tuple[list[Item], str]:
+def _tnef_children(data: bytes, at: str, item: Item, ctx: SourceContext, note: Note,
+                   keep: Callable[[Problem], None]) -> tuple[list[Item], str]:
     """Items for the files inside a TNEF part, and its body text; raises errors.Corrupt if unreadable."""
     content = decode_tnef(data)
     if content.damage:
@@ -258,7 +303,8 @@ def _tnef_children(data: bytes, at: str, item: Item, ctx: SourceContext, note: N
     children: list[Item] = []
     for number, inner in enumerate(content.files, start=1):
         item.attachment_names.append(inner.name)
-        children.extend(attachment_items(inner.data, inner.name, None, f"{at}/tnef[{number}]", item, ctx, note))
+        member = Member(inner.data, inner.name, None, f"{at}/tnef[{number}]", item)
+        _split(member_items(member, ctx, note), children, keep)
     body = content.body or (html_to_text(content.html) if content.html else "")
     if not body.strip() and content.rtf:
         try:
@@ -268,8 +314,18 @@ def _tnef_children(data: bytes, at: str, item: Item, ctx: SourceContext, note: N
     return children, body
 
 
-def _attachment_children(parts: _Parts, item: Item, locator: str, ctx: SourceContext, note: Note) -> list[Item]:
-    """Items for every attachment part (and the files inside them); TNEF bodies fill an empty email body."""
+def _split(produced: Iterator[Item | Problem], items: list[Item], keep: Callable[[Problem], None]) -> None:
+    for thing in produced:
+        if isinstance(thing, Item):
+            items.append(thing)
+        else:
+            keep(thing)
+
+
+def _attachment_children(parts: _Parts, item: Item, locator: str, ctx: SourceContext, note: Note,
+                         keep: Callable[[Problem], None]) -> list[Item]:
+    """Items for every attachment part (attached messages read as emails, other files through Tika);
+    TNEF bodies fill an empty email body. Problems of nested messages go to `keep`."""
     children: list[Item] = []
     for number, part in enumerate(parts.attachments, start=1):
         name = mime_parts.filename(part) or mime_parts.default_name(part, number)
@@ -279,7 +335,7 @@ def _attachment_children(parts: _Parts, item: Item, locator: str, ctx: SourceCon
             damage = part.defects[0].__class__.__name__ if part.defects else None
             if mime_parts.role(part) == "tnef":
                 try:
-                    inner, body = _tnef_children(data, at, item, ctx, note)
+                    inner, body = _tnef_children(data, at, item, ctx, note, keep)
                     children.extend(inner)
                     if body.strip() and not item.body:
                         item.body = body.strip()
@@ -287,7 +343,7 @@ def _attachment_children(parts: _Parts, item: Item, locator: str, ctx: SourceCon
                 except errors.Corrupt as exc:
                     damage = str(exc)  # index the container as it is, reported as damaged
             item.attachment_names.append(name)
-            children.extend(attachment_items(data, name, part.get_content_type(), at, item, ctx, note, damage))
+            _split(member_items(Member(data, name, part.get_content_type(), at, item), ctx, note, damage), children, keep)
         except RecursionError:
             note(errors.Corrupt.code, f"attachment {name!r} is nested too deeply to read (a MIME bomb?)", at)
         except Exception as exc:  # noqa: BLE001 - a hostile part must not cost the email and its other parts
@@ -295,16 +351,13 @@ def _attachment_children(parts: _Parts, item: Item, locator: str, ctx: SourceCon
     return children
 
 
-def message_items(msg: EmailMessage, ctx: SourceContext, locator: str) -> Iterator[Item | Problem]:
-    """Yield the email item for `msg` (at `locator` in its source) and its attachment items."""
-    if not any(key.lower() in _IDENTIFYING_HEADERS for key in msg.keys()):  # names only: values parse slowly
+def message_items(msg: EmailMessage, ctx: SourceContext, locator: str, member: Member | None = None) -> Iterator[Item | Problem]:
+    """Yield the email item for `msg` (at `locator` in its source) and its attachment items. A `member`
+    (an attached message) makes the email a child of the member's parent, in the parent's family."""
+    if not has_email_headers(msg):
         yield Problem(ctx.source_path, locator, errors.Corrupt.code, "no email headers found: not an email message")
         return
-    item_id = ctx.item_id(locator)
-    item = Item(
-        id=item_id, kind="email", channel="email", source_path=ctx.source_path, locator=locator,
-        source_sha256=ctx.source_sha256, custody=ctx.custody, family_id=item_id,
-    )
+    item = _email_item(ctx, locator, member)
     problems: list[Problem] = []
 
     def note(code: str, reason: str, at: str = locator, target: Item = item) -> None:
@@ -316,8 +369,47 @@ def message_items(msg: EmailMessage, ctx: SourceContext, locator: str) -> Iterat
     _read_body(parts, item, ctx, note)
     _note_structure(msg, parts, item, note)
     _note_protection(parts, item, note)
-    children = _attachment_children(parts, item, locator, ctx, note)
+    children = _attachment_children(parts, item, locator, ctx, note, problems.append)
     item.content_sha256 = text_sha256(item.body)
     yield item
     yield from children
     yield from problems
+
+
+def rtf_body_as_body(msg: Message) -> Message:
+    """readpst attaches a message's RTF body as `rtf-body.rtf`. Drop it when the message has a plain
+    or HTML body (it is the same text again); otherwise make it a body part, so `mime` reads it.
+    Attached messages are left alone: they are read (and this applied to them) on their own."""
+    parts = list(_own_parts(msg))
+    for part in parts:
+        if part.get_filename() != RTF_BODY_NAME or part.get_content_type() not in ("application/rtf", "text/rtf"):
+            continue
+        if any(p.get_content_type() in ("text/plain", "text/html") and p.get_content_disposition() != "attachment"
+               and not p.get_filename() for p in parts):
+            container = next(p for p in parts if p.is_multipart() and part in p.get_payload())
+            container.get_payload().remove(part)
+        else:
+            del part["Content-Disposition"]
+            part.del_param("name")
+        break
+    return msg
+
+
+def _own_parts(msg: Message) -> Iterator[Message]:
+    """`msg` and its parts, not descending into attached messages, nor below MAX_MIME_DEPTH."""
+    stack = [(msg, 0)]
+    while stack:
+        part, depth = stack.pop()
+        yield part
+        if depth < MAX_MIME_DEPTH and _is_container(part):
+            stack.extend((sub, depth + 1) for sub in reversed(part.get_payload()))
+
+
+def _email_item(ctx: SourceContext, locator: str, member: Member | None) -> Item:
+    item_id = ctx.item_id(locator)
+    item = Item(id=item_id, kind="email", channel="email", source_path=ctx.source_path, locator=locator,
+                source_sha256=ctx.source_sha256, custody=ctx.custody, family_id=item_id)
+    if member is not None:
+        item.family_id, item.parent_id, item.depth = member.parent.family_id, member.parent.id, member.parent.depth + 1
+        item.file_name, item.content_type, item.size = member.name, "message/rfc822", len(member.data)
+    return item

@@ -10,10 +10,10 @@ In-Reply-To and References from the transport headers or their MAPI properties. 
 is the plain body; else the HTML body as text (extract-msg de-encapsulates HTML wrapped in
 RTF), kept sanitised in `body_html` too; else the RTF body through Tika.
 
-Attachments go through `attachment_items` (Tika). An attached Outlook message (msg-in-msg)
-is exported to bytes by extract-msg and handed to Tika like any other file, as `mime` does
-with message/rfc822: Tika's Outlook parser gives its headers and text, and its own
-attachments as embedded items. S/MIME: a clear-signed message is read from its signed
+Attachments go back to the registry (`nested.member_items`): files to Tika, and an attached
+Outlook message (msg-in-msg), exported to bytes by extract-msg, to this reader's `read_member`,
+so it becomes an email item of its own (sender, recipients, date, subject, its own attachments),
+a child of the message it is attached to. S/MIME: a clear-signed message is read from its signed
 content (the signature is not indexed); an encrypted one (IPM.Note.SMIME) keeps its headers
 and is reported `encrypted`.
 """
@@ -31,10 +31,10 @@ from indexer import errors
 from indexer.enrich.hashing import text_sha256
 from indexer.model import Address, Item, Problem
 from indexer.sources import mime_parts
-from indexer.sources.attachments import attachment_items
-from indexer.sources.base import SourceContext
+from indexer.sources.base import Member, SourceContext
 from indexer.sources.html_body import html_to_text, sanitize_html
 from indexer.sources.mime import parse_addresses, parse_date, parse_message
+from indexer.sources.nested import member_items
 
 NAME = "msg"
 CHANNEL = "email"
@@ -55,10 +55,20 @@ def accepts(path: Path, head: bytes) -> int:
     return 95 if _holds_message(path) else 0
 
 
-def _holds_message(path: Path) -> bool:
+def accepts_member(member: Member) -> int:
+    """100 for an OLE member named .msg or declared an Outlook message; 95 for another OLE member that
+    holds a MAPI message; else 0."""
+    if not member.head.startswith(OLE_SIGNATURE):
+        return 0
+    if member.name.lower().endswith(".msg") or member.content_type == "application/vnd.ms-outlook":
+        return 100
+    return 95 if _holds_message(member.data) else 0
+
+
+def _holds_message(source: Path | bytes) -> bool:
     """True when extract-msg finds a message class in this OLE file (Word and Excel files have none)."""
     try:
-        with extract_msg.MSGFile(str(path), delayAttachments=True) as probe:
+        with extract_msg.MSGFile(str(source) if isinstance(source, Path) else source, delayAttachments=True) as probe:
             return bool(probe.classType)
     except Exception:  # noqa: BLE001 - accepts() must answer, not raise: an unreadable file is not ours to claim
         return False
@@ -66,23 +76,35 @@ def _holds_message(path: Path) -> bool:
 
 def read(path: Path, ctx: SourceContext) -> Iterator[Item | Problem]:
     """The message in `path` and its attachments; an unreadable file raises errors.Corrupt."""
+    message = _open(str(path))
     try:
-        message = extract_msg.openMsg(str(path), strict=False, delayAttachments=True, errorBehavior=_TOLERANT)
-    except Exception as exc:  # noqa: BLE001 - extract-msg and olefile raise many types on damaged files
-        raise errors.Corrupt(f"not a readable Outlook message ({exc.__class__.__name__}: {exc})") from exc
-    try:
-        yield from _message_items(message, ctx)
+        yield from _message_items(message, ctx, "", None)
     finally:
         message.close()
 
 
-def _message_items(message, ctx: SourceContext) -> Iterator[Item | Problem]:
-    item_id = ctx.item_id("")
-    item = Item(id=item_id, kind="email", channel=CHANNEL, source_path=ctx.source_path, locator="",
-                source_sha256=ctx.source_sha256, custody=ctx.custody, family_id=item_id)
+def read_member(member: Member, ctx: SourceContext) -> Iterator[Item | Problem]:
+    """The Outlook message in `member` as an email item (a child of `member.parent`) and its attachments."""
+    message = _open(member.data)
+    try:
+        yield from _message_items(message, ctx, member.locator, member)
+    finally:
+        message.close()
+
+
+def _open(source: str | bytes):
+    """The message in a file (path) or in bytes; raises errors.Corrupt when extract-msg cannot open it."""
+    try:
+        return extract_msg.openMsg(source, strict=False, delayAttachments=True, errorBehavior=_TOLERANT)
+    except Exception as exc:  # noqa: BLE001 - extract-msg and olefile raise many types on damaged files
+        raise errors.Corrupt(f"not a readable Outlook message ({exc.__class__.__name__}: {exc})") from exc
+
+
+def _message_items(message, ctx: SourceContext, locator: str, member: Member | None) -> Iterator[Item | Problem]:
+    item = _email_item(ctx, locator, member)
     problems: list[Problem] = []
 
-    def note(code: str, reason: str, at: str = "", target: Item = item) -> None:
+    def note(code: str, reason: str, at: str = locator, target: Item = item) -> None:
         target.problems.append(reason)
         problems.append(Problem(ctx.source_path, at, code, reason, target.id))
 
@@ -95,13 +117,23 @@ def _message_items(message, ctx: SourceContext) -> Iterator[Item | Problem]:
         item.extraction = "failed"
     else:
         _read_body(message, item, ctx, note)
-        children = _attachment_children(message, item, ctx, note)
+        children = _attachment_children(message, item, ctx, note, problems.append)
         if class_type.endswith("smime.multipartsigned"):
             item.problems.append("signed message: the signature was not verified and is not indexed")
     item.content_sha256 = text_sha256(item.body)
     yield item
     yield from children
     yield from problems
+
+
+def _email_item(ctx: SourceContext, locator: str, member: Member | None) -> Item:
+    item_id = ctx.item_id(locator)
+    item = Item(id=item_id, kind="email", channel=CHANNEL, source_path=ctx.source_path, locator=locator,
+                source_sha256=ctx.source_sha256, custody=ctx.custody, family_id=item_id)
+    if member is not None:
+        item.family_id, item.parent_id, item.depth = member.parent.family_id, member.parent.id, member.parent.depth + 1
+        item.file_name, item.content_type, item.size = member.name, "application/vnd.ms-outlook", len(member.data)
+    return item
 
 
 def _stream(message, name: str) -> str | None:
@@ -250,8 +282,9 @@ def _attachment_name(attachment, number: int) -> str:
     return f"attachment-{number}"
 
 
-def _attachment_children(message, item: Item, ctx: SourceContext, note) -> list[Item]:
-    """Items for every attachment; embedded messages are exported to .msg bytes for Tika."""
+def _attachment_children(message, item: Item, ctx: SourceContext, note, keep) -> list[Item]:
+    """Items for every attachment, through the registry: an embedded message is exported to .msg bytes
+    and read as an email; problems of nested readers go to `keep`."""
     try:
         attachments = list(getattr(message, "attachments", None) or [])
     except Exception as exc:  # noqa: BLE001 - extract-msg raises many types on damaged attachment tables
@@ -262,7 +295,7 @@ def _attachment_children(message, item: Item, ctx: SourceContext, note) -> list[
     attachments = [a for a in attachments if getattr(a, "mimetype", None) not in mime_parts.SIGNATURE_TYPES]
     children: list[Item] = []
     for number, attachment in enumerate(attachments, start=1):
-        name, at = _attachment_name(attachment, number), f"/attachment[{number}]"
+        name, at = _attachment_name(attachment, number), f"{item.locator}/attachment[{number}]"
         content_type = getattr(attachment, "mimetype", None)
         item.attachment_names.append(name)
         try:
@@ -278,7 +311,8 @@ def _attachment_children(message, item: Item, ctx: SourceContext, note) -> list[
             else:
                 note(errors.Corrupt.code, f"attachment {name!r} could not be read by extract-msg ({kind.name.lower()})", at)
                 continue
-            children.extend(attachment_items(data, name, content_type, at, item, ctx, note))
+            for got in member_items(Member(data, name, content_type, at, item), ctx, note):
+                (children.append if isinstance(got, Item) else keep)(got)
         except Exception as exc:  # noqa: BLE001 - a hostile attachment must not cost the message and the others
             note("reader_error", f"attachment {name!r} could not be read: {exc.__class__.__name__}: {exc}", at)
     return children

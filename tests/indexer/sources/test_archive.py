@@ -9,6 +9,7 @@ import random
 import shutil
 import uuid
 import zipfile
+from email.message import EmailMessage
 from pathlib import Path
 
 import docx
@@ -114,6 +115,37 @@ def test_zip_members_are_children_of_the_archive_item(services, settings, ingest
     for word, locator in [("mugwort", "docs/report.docx"), ("tansy", "notes.txt"), ("yarrow", "inner.zip!/deep.txt")]:
         assert [h["id"] for h in _search(services, settings, word, custodian)] == [items["bundle.zip", locator]["id"]]
     assert {e["code"] for e in report} <= {"no_text"}  # only the docx thumbnail, which has no text
+
+
+def test_messages_in_a_zip_are_read_as_emails(services, settings, ingest_files, corpora, tmp_path):
+    """An .eml (here with an mbox envelope line, as mail exported one message per file often has) and a
+    .msg inside a zip go through the email readers: email items with fields and their own attachments."""
+    message = EmailMessage()
+    message["From"] = "Ann Official <ann@dept.gov.uk>"
+    message["To"] = "bob@dept.gov.uk"
+    message["Subject"] = "Zipped minutes"
+    message["Date"] = "Tue, 03 Mar 2020 10:00:00 +0000"
+    message["Message-ID"] = "<zipped-1@dept.gov.uk>"
+    message.set_content("The zipped message mentions sorrelwick.")
+    message.add_attachment(docx_bytes("the annex mentions burdockfen"), maintype="application",
+                           subtype="vnd.openxmlformats-officedocument.wordprocessingml.document", filename="annex.docx")
+    path = tmp_path / "export.zip"
+    path.write_bytes(_zip({"mail/minutes.eml": b"From ann@dept.gov.uk Tue Mar  3 10:00:00 2020\n" + message.as_bytes(),
+                           "mail/test.msg": (corpora / "msg/msgextractor-strangeDate.msg").read_bytes()}))
+    custodian = _custodian()
+    _, report = ingest_files([path], custodian=custodian)
+
+    items = _items(services, settings, custodian)
+    top, eml, msg = items["export.zip", ""], items["export.zip", "mail/minutes.eml"], items["export.zip", "mail/test.msg"]
+    annex = items["export.zip", "mail/minutes.eml/attachment[1]"]
+    assert (eml["kind"], eml["subject"], eml["from"]["address"], eml["date"]) == ("email", "Zipped minutes", "ann@dept.gov.uk", "2020-03-03T10:00:00Z")
+    assert (eml["parent_id"], eml["family_id"], eml["file_name"], eml["message_id"]) == (top["id"], top["id"], "minutes.eml", "<zipped-1@dept.gov.uk>")
+    assert eml["body"] == "The zipped message mentions sorrelwick."
+    assert (annex["kind"], annex["parent_id"], annex["family_id"], annex["depth"]) == ("attachment", eml["id"], top["id"], 2)
+    assert (msg["kind"], msg["subject"], msg["parent_id"]) == ("email", "MSG Test File", top["id"])
+    assert [a["address"] for a in msg["to"]] == ["time2talk@online-convert.com"]
+    assert [h["id"] for h in _search(services, settings, "burdockfen", custodian)] == [annex["id"]]
+    assert not [e for e in report if e["code"] in ("corrupt", "reader_error")]
 
 
 def test_zip_based_documents_are_not_archives(tmp_path):

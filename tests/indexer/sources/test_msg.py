@@ -194,20 +194,27 @@ def test_outlook_message_saved_as_eml_is_read_as_msg(services, settings, ingest_
 
 # --- generated variants -------------------------------------------------------------------------
 
-def test_embedded_msg_is_handed_to_tika_with_its_attachments(services, settings, ingest_files, corpora, tmp_path):
+def test_embedded_msg_becomes_an_email_with_its_own_attachments(services, settings, ingest_files, corpora, tmp_path):
     path = tmp_path / "forward.msg"
     path.write_bytes(_embed(corpora / STRANGE_DATE, corpora / OUTLOOK_AS_EML, "Newsletter"))
     custodian = _custodian("Msg In Msg")
-    ingest_files([path], custodian=custodian)
+    _, report = ingest_files([path], custodian=custodian)
     email, embedded, *inner = _docs(services, settings, custodian)
 
     assert email["attachment_names"] == ["Newsletter.msg"]
-    assert (embedded["file_name"], embedded["locator"], embedded["parent_id"]) == ("Newsletter.msg", "/attachment[1]", email["id"])
-    assert "Prüfung Personalwesen" in embedded["body"]
-    assert sorted((i["file_name"], i["parent_id"]) for i in inner) == sorted(
-        (name, embedded["id"]) for name in ("newsletter.png", "spacer.gif", "image004.jpg", "image006.jpg", "image008.jpg"))
-    assert all(i["locator"].startswith("/attachment[1]!/") for i in inner)
-    assert [h["id"] for h in _search(services, settings, "Personalwesen", custodian) if h["kind"] == "attachment"] == [embedded["id"]]
+    # The attached message is read by the msg reader, as a top-level one: fields, not a Tika text blob.
+    assert (embedded["kind"], embedded["file_name"], embedded["locator"]) == ("email", "Newsletter.msg", "/attachment[1]")
+    assert (embedded["parent_id"], embedded["family_id"], embedded["depth"]) == (email["id"], email["id"], 1)
+    assert embedded["subject"] == "Newsletter Prüfung Personalwesen / Prüfung Eröffnungsbilanz"
+    assert embedded["from"]["address"] == "nueblingv@w-vwa.de"
+    assert [a["address"] for a in embedded["to"]] == ["a.gaiser-schoenenborn@kreis-tuebingen.de"]
+    assert (embedded["date"], embedded["message_id"]) == ("2017-09-18T10:00:18Z", "<20170918100018.6AE0948009C@www.w-vwa.de>")
+    assert embedded["attachment_names"] == ["newsletter.png", "spacer.gif", "image004.jpg", "image006.jpg", "image008.jpg"]
+    assert sorted((i["file_name"], i["locator"], i["parent_id"], i["family_id"]) for i in inner) == sorted(
+        (name, f"/attachment[1]/attachment[{n}]", embedded["id"], email["id"]) for n, name in
+        enumerate(("newsletter.png", "spacer.gif", "image004.jpg", "image006.jpg", "image008.jpg"), start=1))
+    assert [h["id"] for h in _search(services, settings, "Personalwesen", custodian)] == [embedded["id"]]
+    assert not [e for e in report if e["code"] in ("corrupt", "reader_error")]
 
 
 def test_encrypted_msg_is_reported_and_its_headers_indexed(services, settings, ingest_files, corpora, tmp_path):
