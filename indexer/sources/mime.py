@@ -30,7 +30,7 @@ from indexer.enrich.hashing import text_sha256
 from indexer.model import Address, Item, Problem
 from indexer.sources import mime_parts
 from indexer.sources.base import Member, SourceContext
-from indexer.sources.html_body import html_to_text, sanitize_html
+from indexer.sources.html_body import html_to_text, sanitize_html, with_other_renderings
 from indexer.sources.nested import member_items
 from indexer.sources.tnef import decode_tnef
 
@@ -239,7 +239,8 @@ def _read_body(parts: _Parts, item: Item, ctx: SourceContext, note: Note) -> Non
         if cut:
             note(errors.TooLarge.code, f"a body part is longer than {limit} bytes; only the first {limit} were read")
             item.extraction = "partial"
-    bodies = [texts[id(p)] for p in parts.plain] or [html_to_text(texts[id(p)]) for p in parts.html]
+    html_texts = [html_to_text(texts[id(p)]) for p in parts.html]
+    bodies = [texts[id(p)] for p in parts.plain] or list(html_texts)
     if parts.html:
         item.body_html = sanitize_html("\n".join(texts[id(p)] for p in parts.html)) or None
     for part, alternative in parts.rtf:
@@ -254,6 +255,8 @@ def _read_body(parts: _Parts, item: Item, ctx: SourceContext, note: Note) -> Non
             note(exc.code, f"RTF body could not be read: {exc}")
             item.extraction = "partial"
     item.body = "\n\n".join(b.strip() for b in bodies if b.strip())
+    if parts.plain and html_texts:  # alternatives that differ: the HTML's own words are searchable too
+        item.body = with_other_renderings(item.body, html_texts)
 
 
 def _unclosed(msg: Message) -> bool:
@@ -305,13 +308,20 @@ def _tnef_children(data: bytes, at: str, item: Item, ctx: SourceContext, note: N
         item.attachment_names.append(inner.name)
         member = Member(inner.data, inner.name, None, f"{at}/tnef[{number}]", item)
         _split(member_items(member, ctx, note), children, keep)
-    body = content.body or (html_to_text(content.html) if content.html else "")
+    body = tnef_body(content)
     if not body.strip() and content.rtf:
         try:
             body = mime_parts.rtf_to_text(content.rtf, ctx)
         except errors.IngestError as exc:
             note(exc.code, f"winmail.dat RTF body could not be read: {exc}", at)
     return children, body
+
+
+def tnef_body(content) -> str:
+    """The text of a TNEF stream's plain body, with the words only its HTML body holds (or the HTML's text
+    alone); RTF is the caller's fallback, since it needs Tika."""
+    html = html_to_text(content.html) if content.html else ""
+    return with_other_renderings(content.body, [html]) if content.body and content.body.strip() else html
 
 
 def _split(produced: Iterator[Item | Problem], items: list[Item], keep: Callable[[Problem], None]) -> None:

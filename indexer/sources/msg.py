@@ -32,7 +32,7 @@ from indexer.enrich.hashing import text_sha256
 from indexer.model import Address, Item, Problem
 from indexer.sources import mime_parts
 from indexer.sources.base import Member, SourceContext
-from indexer.sources.html_body import html_to_text, sanitize_html
+from indexer.sources.html_body import html_to_text, sanitize_html, with_other_renderings
 from indexer.sources.mime import parse_addresses, parse_date, parse_message
 from indexer.sources.nested import member_items
 
@@ -263,7 +263,8 @@ def _read_body(message, item: Item, ctx: SourceContext, note) -> None:
         plain, html = "", None
     if html:
         item.body_html = sanitize_html(html) or None
-    text = plain.strip() or (html_to_text(html) if html else "")
+    html_text = html_to_text(html) if html else ""
+    text = with_other_renderings(plain.strip(), [html_text]) if plain.strip() else html_text
     rtf = getattr(message, "rtfBody", None)
     if not text and rtf:
         try:

@@ -272,6 +272,24 @@ def test_html_only_body_is_searchable_and_kept_sanitised_for_display(services, s
     assert _search(services, settings, "scriptword", custodian) == []
 
 
+def test_words_only_in_the_html_alternative_are_searchable(services, settings, ingest_files, tmp_path):
+    """Clients write diverging alternatives (Outlook puts its signature and a table in the HTML only):
+    every alternative's words are searchable, the text both share is in the body once."""
+    custodian = _custodian("Html Alternative")
+    message = _message("Diverging alternatives", "The shared paragraph mentions the quarterly grantmoor figures.")
+    message.add_alternative("<html><body><p>The shared paragraph mentions the quarterly grantmoor figures.</p>"
+                            "<table><tr><td>Only the HTML table names</td><td>fennelbrook</td></tr></table>"
+                            "<p>Sent from the minister&#39;s office</p></body></html>", subtype="html")
+    _, report = ingest_files([_write(tmp_path, "alternatives.eml", message)], custodian=custodian)
+
+    assert report == []
+    (email,) = _docs(services, settings, custodian)
+    assert [h["id"] for h in _search(services, settings, "fennelbrook", custodian)] == [email["id"]]
+    assert [h["id"] for h in _search(services, settings, '"minister\'s office"', custodian)] == [email["id"]]
+    assert email["body"].startswith("The shared paragraph mentions the quarterly grantmoor figures.")
+    assert email["body"].count("grantmoor") == 1
+
+
 def test_sanitiser_drops_remote_and_active_content():
     shown = sanitize_html('<img src="http://x.example/a.png"><img src="data:image/png;base64,AAAA">'
                           '<a href="data:text/html,hi">d</a><a href="/relative">r</a><svg><script>1</script></svg>ok')
