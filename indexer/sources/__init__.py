@@ -13,9 +13,11 @@ from indexer.sources import slack, teams
 from indexer.sources import whatsapp
 from indexer.sources import signal, sms, telegram
 from indexer.sources import archive, document, pst
+from indexer.sources import winmail
 from indexer.sources.base import Source
 
-SOURCES: tuple[Source, ...] = (eml, mbox, maildir, msg, slack, teams, whatsapp, signal, sms, telegram, pst, archive, document)  # type: ignore[assignment]
+SOURCES: tuple[Source, ...] = (eml, mbox, maildir, msg, winmail, slack, teams, whatsapp, signal, sms, telegram, pst, archive,
+                               document)  # type: ignore[assignment]
 
 HEAD_BYTES = 4096
 

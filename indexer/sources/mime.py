@@ -32,7 +32,7 @@ from indexer.sources import mime_parts
 from indexer.sources.base import Member, SourceContext
 from indexer.sources.html_body import html_to_text, sanitize_html, with_other_renderings
 from indexer.sources.nested import member_items
-from indexer.sources.tnef import decode_tnef
+from indexer.sources.tnef import TnefContent, decode_tnef
 
 __all__ = ["RTF_BODY_NAME", "rtf_body_as_body", "has_email_headers", "html_to_text", "message_items", "parse_message", "parse_date", "without_envelope"]
 
@@ -297,10 +297,10 @@ def _note_protection(parts: _Parts, item: Item, note: Note) -> None:
         item.problems.append("signed message: the signature was not verified and is not indexed")
 
 
-def _tnef_children(data: bytes, at: str, item: Item, ctx: SourceContext, note: Note,
-                   keep: Callable[[Problem], None]) -> tuple[list[Item], str]:
-    """Items for the files inside a TNEF part, and its body text; raises errors.Corrupt if unreadable."""
-    content = decode_tnef(data)
+def tnef_children(content: TnefContent, at: str, item: Item, ctx: SourceContext, note: Note,
+                  keep: Callable[[Problem], None]) -> tuple[list[Item], str]:
+    """Items for the files inside a decoded TNEF stream (children of `item`, at `at`/tnef[N]) and its
+    body text; its damage is noted. Problems of nested readers go to `keep`."""
     if content.damage:
         note(errors.Corrupt.code, f"winmail.dat is damaged: {content.damage}", at)
     children: list[Item] = []
@@ -317,7 +317,7 @@ def _tnef_children(data: bytes, at: str, item: Item, ctx: SourceContext, note: N
     return children, body
 
 
-def tnef_body(content) -> str:
+def tnef_body(content: TnefContent) -> str:
     """The text of a TNEF stream's plain body, with the words only its HTML body holds (or the HTML's text
     alone); RTF is the caller's fallback, since it needs Tika."""
     html = html_to_text(content.html) if content.html else ""
@@ -345,7 +345,7 @@ def _attachment_children(parts: _Parts, item: Item, locator: str, ctx: SourceCon
             damage = part.defects[0].__class__.__name__ if part.defects else None
             if mime_parts.role(part) == "tnef":
                 try:
-                    inner, body = _tnef_children(data, at, item, ctx, note, keep)
+                    inner, body = tnef_children(decode_tnef(data), at, item, ctx, note, keep)
                     children.extend(inner)
                     if body.strip() and not item.body:
                         item.body = body.strip()

@@ -175,7 +175,7 @@ def _read_fields(message, headers, item: Item, note) -> None:
     item.references = (_header(headers, "references") or _stream(message, "__substg1.0_1039") or "").split()
 
 
-def _address(name: str | None, smtp: str | None, other: str | None) -> Address | None:
+def mapi_address(name: str | None, smtp: str | None, other: str | None) -> Address | None:
     """An Address from MAPI name / SMTP / native address; X500 and other non-SMTP addresses stay only in `raw`."""
     if other and not smtp and "@" in other and not other.startswith("/"):
         smtp = other
@@ -196,7 +196,7 @@ def _sender(message, headers) -> Address | None:
         if found:
             return found[0]
     for name, smtp, other in (("0C1A", "5D01", "0C1F"), ("0042", "5D02", "0065")):
-        sender = _address(*(_stream(message, f"__substg1.0_{tag}") for tag in (name, smtp, other)))
+        sender = mapi_address(*(_stream(message, f"__substg1.0_{tag}") for tag in (name, smtp, other)))
         if sender:
             return sender
     return None
@@ -205,7 +205,7 @@ def _sender(message, headers) -> Address | None:
 def _read_recipients(message, headers, item: Item) -> None:
     by_type = {RecipientType.TO: item.to, RecipientType.CC: item.cc, RecipientType.BCC: item.bcc}
     for recipient in getattr(message, "recipients", None) or []:
-        address = _address(recipient.name, recipient.smtpAddress, recipient.getStringStream("__substg1.0_3003"))
+        address = mapi_address(recipient.name, recipient.smtpAddress, recipient.getStringStream("__substg1.0_3003"))
         if address and recipient.type in by_type:
             by_type[recipient.type].append(address)
     if not (item.to or item.cc or item.bcc) and headers is not None:
