@@ -29,6 +29,7 @@ from indexer import errors
 from indexer.enrich.hashing import text_sha256
 from indexer.model import Address, Item, Problem
 from indexer.sources import mime_parts
+from indexer.sources.attachments import attachment_items
 from indexer.sources.base import Member, SourceContext
 from indexer.sources.html_body import html_to_text, sanitize_html, with_other_renderings
 from indexer.sources.nested import member_items
@@ -350,8 +351,10 @@ def _attachment_children(parts: _Parts, item: Item, locator: str, ctx: SourceCon
                     if body.strip() and not item.body:
                         item.body = body.strip()
                     continue
-                except errors.Corrupt as exc:
-                    damage = str(exc)  # index the container as it is, reported as damaged
+                except errors.Corrupt as exc:  # index the container as it is (to Tika), reported as damaged
+                    item.attachment_names.append(name)
+                    children.extend(attachment_items(data, name, part.get_content_type(), at, item, ctx, note, str(exc)))
+                    continue
             item.attachment_names.append(name)
             _split(member_items(Member(data, name, part.get_content_type(), at, item), ctx, note, damage), children, keep)
         except RecursionError:
