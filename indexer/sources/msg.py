@@ -7,8 +7,10 @@ is kept in `raw` when no SMTP address is stored); the date from the submit time,
 delivery time, else the transport headers' Date, else the creation time (noted on the
 item), with the original offset from the Date header when there is one; Message-ID,
 In-Reply-To and References from the transport headers or their MAPI properties. The body
-is the plain body; else the HTML body as text (extract-msg de-encapsulates HTML wrapped in
-RTF), kept sanitised in `body_html` too; else the RTF body through Tika.
+is the plain body (with the lines of the HTML body that hold words it lacks); else the HTML
+body as text (extract-msg de-encapsulates HTML wrapped in RTF), kept sanitised in `body_html`
+too; else the RTF body through Tika. A non-Unicode message's 8-bit strings are decoded in the
+code page `mapi_codepage` chooses from the message's signals (a detected one is reported).
 
 Attachments go back to the registry (`nested.member_items`): files to Tika, and an attached
 Outlook message (msg-in-msg), exported to bytes by extract-msg, to this reader's `read_member`,
@@ -30,7 +32,7 @@ from extract_msg.enums import AttachmentType, ErrorBehavior, RecipientType
 from indexer import errors
 from indexer.enrich.hashing import text_sha256
 from indexer.model import Address, Item, Problem
-from indexer.sources import mime_parts
+from indexer.sources import mapi_codepage, mime_parts
 from indexer.sources.base import Member, SourceContext
 from indexer.sources.html_body import html_to_text, sanitize_html, with_other_renderings
 from indexer.sources.mime import parse_addresses, parse_date, parse_message
@@ -40,10 +42,6 @@ NAME = "msg"
 CHANNEL = "email"
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _TOLERANT = ErrorBehavior.ATTACH_SUPPRESS_ALL | ErrorBehavior.RTFDE | ErrorBehavior.STANDARDS_VIOLATION
-# Windows code pages (PR_INTERNET_CPID) whose Python codec name is not simply "cpNNN".
-_CODEPAGES = {65001: "utf-8", 20127: "us-ascii", 28591: "iso-8859-1", 28592: "iso-8859-2", 28595: "iso-8859-5",
-              28597: "iso-8859-7", 28605: "iso-8859-15", 936: "gb18030", 54936: "gb18030", 50220: "iso-2022-jp",
-              51932: "euc-jp", 949: "cp949", 20866: "koi8-r"}
 
 
 def accepts(path: Path, head: bytes) -> int:
@@ -76,37 +74,58 @@ def _holds_message(source: Path | bytes) -> bool:
 
 def read(path: Path, ctx: SourceContext) -> Iterator[Item | Problem]:
     """The message in `path` and its attachments; an unreadable file raises errors.Corrupt."""
-    message = _open(str(path))
+    message, codepage = _open(str(path))
     try:
-        yield from _message_items(message, ctx, "", None)
+        yield from _message_items(message, codepage, ctx, "", None)
     finally:
         message.close()
 
 
 def read_member(member: Member, ctx: SourceContext) -> Iterator[Item | Problem]:
     """The Outlook message in `member` as an email item (a child of `member.parent`) and its attachments."""
-    message = _open(member.data)
+    message, codepage = _open(member.data)
     try:
-        yield from _message_items(message, ctx, member.locator, member)
+        yield from _message_items(message, codepage, ctx, member.locator, member)
     finally:
         message.close()
 
 
-def _open(source: str | bytes):
-    """The message in a file (path) or in bytes; raises errors.Corrupt when extract-msg cannot open it."""
+def _open(source: str | bytes) -> tuple:
+    """(the message in a file (path) or in bytes, the code page chosen for its 8-bit strings or None);
+    raises errors.Corrupt when extract-msg cannot open it."""
+    message = _open_with(source)
     try:
-        return extract_msg.openMsg(source, strict=False, delayAttachments=True, errorBehavior=_TOLERANT)
+        codepage = mapi_codepage.choose(message, mapi_codepage.string8_streams(message))
+    except Exception as exc:  # noqa: BLE001 - olefile raises many types on a damaged directory or stream
+        message.close()
+        raise errors.Corrupt(f"not a readable Outlook message ({exc.__class__.__name__}: {exc})") from exc
+    if codepage is None or mapi_codepage.codec_name(message.stringEncoding) == codepage.codec:
+        return message, codepage
+    message.close()  # extract-msg decodes strings as it reads them: open again, telling it the code page
+    return _open_with(source, overrideEncoding=codepage.codec), codepage
+
+
+def _open_with(source: str | bytes, **options):
+    try:
+        return extract_msg.openMsg(source, strict=False, delayAttachments=True, errorBehavior=_TOLERANT, **options)
     except Exception as exc:  # noqa: BLE001 - extract-msg and olefile raise many types on damaged files
         raise errors.Corrupt(f"not a readable Outlook message ({exc.__class__.__name__}: {exc})") from exc
 
 
-def _message_items(message, ctx: SourceContext, locator: str, member: Member | None) -> Iterator[Item | Problem]:
+def _message_items(message, codepage: mapi_codepage.Choice | None, ctx: SourceContext, locator: str,
+                   member: Member | None) -> Iterator[Item | Problem]:
     item = _email_item(ctx, locator, member)
     problems: list[Problem] = []
 
     def note(code: str, reason: str, at: str = locator, target: Item = item) -> None:
         target.problems.append(reason)
         problems.append(Problem(ctx.source_path, at, code, reason, target.id))
+
+    if codepage is not None and codepage.guessed:
+        note(errors.Corrupt.code, "the message declares no code page for its text (no PR_MESSAGE_CODEPAGE, internet "
+             f"code page, HTML charset or locale that fits); it was decoded as {codepage.codec}, detected from the "
+             "text itself, so some words may be wrong")
+        item.extraction = "partial"
 
     class_type = (message.classType or "").lower()
     headers = _transport_headers(message, note)
@@ -116,7 +135,7 @@ def _message_items(message, ctx: SourceContext, locator: str, member: Member | N
         note(errors.Encrypted.code, "the message is S/MIME encrypted (IPM.Note.SMIME); only its headers were indexed")
         item.extraction = "failed"
     else:
-        _read_body(message, item, ctx, note)
+        _read_body(message, codepage, item, ctx, note)
         children = _attachment_children(message, item, ctx, note, problems.append)
         if class_type.endswith("smime.multipartsigned"):
             item.problems.append("signed message: the signature was not verified and is not indexed")
@@ -235,8 +254,9 @@ def _read_date(message, headers, item: Item) -> None:
         item.problems.append("the message has no sent or received time; its date is the time the .msg was created")
 
 
-def _html(message) -> str | None:
-    """The HTML body, stored or de-encapsulated from RTF; never one extract-msg made up from the plain body."""
+def _html(message, codepage: mapi_codepage.Choice | None) -> str | None:
+    """The HTML body, stored or de-encapsulated from RTF; never one extract-msg made up from the plain body.
+    Its bytes are read in the internet code page, else the charset it declares, else the strings' code page."""
     data = message.getStream("__substg1.0_10130102")
     if data is None:
         deencapsulated = getattr(message, "deencapsulatedRtf", None)
@@ -247,16 +267,16 @@ def _html(message) -> str | None:
         return data
     if not data:
         return None
-    codepage = message.getPropertyVal("3FDE0003")  # PR_INTERNET_CPID
-    charset = _CODEPAGES.get(codepage, f"cp{codepage}") if isinstance(codepage, int) else "utf-8"
+    charset = (mapi_codepage.codec_for(message.getPropertyVal("3FDE0003")) or mapi_codepage.html_charset(data)
+               or (codepage.codec if codepage else "utf-8"))
     return mime_parts.decode_bytes(data, charset)[0]
 
 
-def _read_body(message, item: Item, ctx: SourceContext, note) -> None:
+def _read_body(message, codepage: mapi_codepage.Choice | None, item: Item, ctx: SourceContext, note) -> None:
     """Plain body, else HTML as text, else RTF through Tika; any HTML is also kept sanitised."""
     try:
         plain = getattr(message, "body", None) or ""
-        html = _html(message)
+        html = _html(message, codepage)
     except Exception as exc:  # noqa: BLE001 - RTF de-encapsulation raises many types on damaged RTF
         note(errors.Corrupt.code, f"the message body could not be decoded ({exc.__class__.__name__}: {exc})")
         item.extraction = "partial"

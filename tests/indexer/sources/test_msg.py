@@ -286,6 +286,60 @@ def test_exchange_sender_keeps_x500_raw_and_prefers_smtp(services, settings, ing
                                                "address": "jane.smith@dhsc.gov.uk"}
 
 
+def _ansi_msg(encoding: str, subject: str, body: str, sender: tuple[str, str], recipient: tuple[str, str],
+              fixed: dict[int, int], html_charset: str | None) -> bytes:
+    """A non-Unicode .msg as an older Outlook writes one (MS-OXMSG): 8-bit string streams (PT_STRING8,
+    `...001E`) in the writer's code page, PR_MESSAGE_CODEPAGE left out, the code page only implied by
+    the fixed properties in `fixed` (tag → value) and by the charset the HTML body declares."""
+    meta = f'<meta http-equiv="Content-Type" content="text/html; charset={html_charset}">' if html_charset else ""
+    html = f"<html><head>{meta}</head><body><p>{body}</p></body></html>"
+    streams = {
+        ("__properties_version1.0",): b"\x00" * 8 + struct.pack("<IIII", 1, 0, 1, 0) + b"\x00" * 8 + b"".join(
+            struct.pack("<IIQ", tag, 6, value) for tag, value in fixed.items()),
+        ("__substg1.0_001A001E",): b"IPM.Note",
+        ("__substg1.0_0037001E",): subject.encode(encoding),
+        ("__substg1.0_1000001E",): body.encode(encoding),
+        ("__substg1.0_10130102",): html.encode(encoding),
+        ("__substg1.0_0C1A001E",): sender[0].encode(encoding),
+        ("__substg1.0_0C1F001E",): sender[1].encode("ascii"),
+        ("__substg1.0_0C1E001E",): b"SMTP",
+        ("__recip_version1.0_#00000000", "__properties_version1.0"): b"\x00" * 8 + struct.pack("<IIQ", 0x0C150003, 6, 1),
+        ("__recip_version1.0_#00000000", "__substg1.0_3001001E"): recipient[0].encode(encoding),
+        ("__recip_version1.0_#00000000", "__substg1.0_3003001E"): recipient[1].encode("ascii"),
+    }
+    return _ole(streams)
+
+
+def test_msg_without_message_codepage_is_decoded_from_its_other_signals(services, settings, ingest_files, tmp_path):
+    """A Big5 message with PR_INTERNET_CPID 950, locale 1028 (zh-TW) and a big5 HTML body, but no
+    PR_MESSAGE_CODEPAGE: extract-msg alone reads it as ISO-8859-15 mojibake. A message with no signal
+    at all is decoded by detection, and that guess is reported."""
+    body = "本週預算會議決定增加疫苗採購。"
+    big5 = tmp_path / "big5.msg"
+    big5.write_bytes(_ansi_msg("big5", "預算會議紀要", body, ("王小明", "wang@example.tw"), ("陳大文", "chan@example.tw"),
+                               {0x3FDE0003: 950, 0x3FF10003: 1028}, "big5"))
+    silent = tmp_path / "silent.msg"
+    silent.write_bytes(_ansi_msg("cp1251", "Протокол совещания", "Совещание по бюджету утвердило закупку вакцин для регионов.",
+                                 ("Иван Петров", "ivan@example.ru"), ("Анна Смирнова", "anna@example.ru"), {}, None))
+    custodian = _custodian("Msg Codepage")
+    _, report = ingest_files([big5, silent], custodian=custodian)
+    emails = {Path(d["source_path"]).name: d for d in _docs(services, settings, custodian)}
+
+    chinese = emails["big5.msg"]
+    assert (chinese["subject"], chinese["body"]) == ("預算會議紀要", body)
+    assert _parsed(chinese["from"]) == {"raw": "王小明 <wang@example.tw>", "name": "王小明", "address": "wang@example.tw"}
+    assert [a["raw"] for a in chinese["to"]] == ["陳大文 <chan@example.tw>"]
+    assert body in chinese["body_html"]
+    assert [h["id"] for h in _search(services, settings, "疫苗", custodian)] == [chinese["id"]]
+    assert not [e for e in report if e["source_path"].endswith("big5.msg")]
+
+    russian = emails["silent.msg"]
+    assert russian["subject"] == "Протокол совещания" and russian["from"]["name"] == "Иван Петров"
+    guessed = [e for e in report if e["source_path"].endswith("silent.msg")]
+    assert [(e["code"], e["item_id"]) for e in guessed] == [("corrupt", russian["id"])]
+    assert "detected" in guessed[0]["reason"]
+
+
 def test_damaged_msg_is_reported_corrupt(ingest_files, corpora, tmp_path):
     damaged = tmp_path / "damaged.msg"
     damaged.write_bytes((corpora / STRANGE_DATE).read_bytes()[:1536])
