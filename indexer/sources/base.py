@@ -34,7 +34,7 @@ class Limits:
     max_expanded_bytes: int = 4 * 1024 * 1024 * 1024
     max_compression_ratio: int = 200  # expanded / compressed, checked for members above ratio_floor_bytes
     ratio_floor_bytes: int = 10 * 1024 * 1024
-    max_nesting_depth: int = 5  # archives inside archives
+    max_nesting_depth: int = 5  # archives inside archives; item depth to which attached messages are read as emails
     max_archive_members: int = 100_000
     ocr_min_bytes: int = 12_000  # images smaller than this are not OCRed (see Settings.ocr_min_bytes)
     max_text_chars: int = MAX_TEXT_CHARS  # body text of one item; longer is cut (a 100 MB one-line message)

@@ -44,13 +44,22 @@ def accepts_member(member: Member) -> int:
     head = without_envelope(member.head)
     if member.content_type == "message/rfc822":
         return 100  # what it holds is checked by `read_member`: a part that is not a message is reported
-    if b"\x00" in head[:1024] or foreign_format(head):
+    if b"\x00" in head[:1024] or foreign_format(head) or _is_mailbox(member):
         return 0
     if member.name.lower().endswith(".eml"):
         return 100
     if _HEADER_START.match(head.replace(b"\r\n", b"\n")) and _KNOWN_HEADER.search(head[:1024]):
         return 50
     return 0
+
+
+_NEXT_ENVELOPE = re.compile(rb"\n\r?\nFrom [^\r\n]*\r?\n[\w-]+:")
+
+
+def _is_mailbox(member: Member) -> bool:
+    """True for an mbox (a second message's envelope line further on): not one message, so not ours."""
+    return member.name.lower().endswith((".mbox", ".mbx")) or (
+        member.data.startswith(b"From ") and _NEXT_ENVELOPE.search(member.data) is not None)
 
 
 def read_member(member: Member, ctx: SourceContext) -> Iterator[Item | Problem]:

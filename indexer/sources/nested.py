@@ -58,8 +58,9 @@ def member_items(member: Member, ctx: SourceContext, note: Note, damage: str | N
         except Exception as exc:  # noqa: BLE001 - a reader bug on one hostile member must not cost its container
             failure = ("reader_error", f"{member.name!r} could not be read as {reader.NAME}: {exc.__class__.__name__}: {exc}")
         else:
-            if damage and produced and isinstance(produced[0], Item):
-                note(errors.Corrupt.code, f"{member.name!r} is damaged: {damage}", member.locator, produced[0])
+            own = next((i for i in produced if isinstance(i, Item) and i.locator == member.locator), None)
+            if damage and own is not None:
+                note(errors.Corrupt.code, f"{member.name!r} is damaged: {damage}", member.locator, own)
             yield from produced
             return
     items = attachment_items(member.data, member.name, member.content_type, member.locator, member.parent, ctx, note, damage)

@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
-from indexer import errors
 from indexer.enrich.hashing import text_sha256
 from indexer.model import Item, Problem
 from indexer.sources.base import Member, SourceContext, foreign_format, reading_whole

@@ -148,6 +148,43 @@ def test_messages_in_a_zip_are_read_as_emails(services, settings, ingest_files, 
     assert not [e for e in report if e["code"] in ("corrupt", "reader_error")]
 
 
+def test_a_zip_attached_to_an_email_is_opened_and_its_message_read(services, settings, ingest_files, tmp_path):
+    """The registry reads an email's zip attachment as it reads a top-level zip, and the .eml inside it
+    as an email: the same readers at every level, not Tika's text of the whole zip."""
+    inner = EmailMessage()
+    inner["From"] = "Carol Jones <carol@dhsc.gov.uk>"
+    inner["To"] = "dan@dhsc.gov.uk"
+    inner["Subject"] = "Archived thread"
+    inner["Date"] = "Mon, 02 Mar 2020 09:00:00 +0000"
+    inner.set_content("The archived message mentions thistlecombe.")
+    outer = EmailMessage()
+    outer["From"] = "Ann Official <ann@dept.gov.uk>"
+    outer["To"] = "bob@dept.gov.uk"
+    outer["Subject"] = "The old mail, zipped"
+    outer["Date"] = "Tue, 03 Mar 2020 10:00:00 +0000"
+    outer.set_content("Zipped as asked.")
+    outer.add_attachment(_zip({"old/thread.eml": inner.as_bytes(), "old/notes.txt": b"notes mention brackenholt"}),
+                         maintype="application", subtype="zip", filename="old-mail.zip")
+    path = tmp_path / "outer.eml"
+    path.write_bytes(outer.as_bytes())
+    custodian = _custodian()
+    _, report = ingest_files([path], custodian=custodian)
+
+    items = _items(services, settings, custodian)
+    email, zipped = items["outer.eml", ""], items["outer.eml", "/attachment[1]"]
+    thread, notes = items["outer.eml", "/attachment[1]!/old/thread.eml"], items["outer.eml", "/attachment[1]!/old/notes.txt"]
+    assert (zipped["kind"], zipped["file_name"], zipped["parent_id"], zipped["content_type"]) == (
+        "attachment", "old-mail.zip", email["id"], "application/zip")
+    assert zipped["body"].splitlines() == ["old/thread.eml", "old/notes.txt"]
+    assert (thread["kind"], thread["subject"], thread["from"]["address"], thread["date"]) == (
+        "email", "Archived thread", "carol@dhsc.gov.uk", "2020-03-02T09:00:00Z")
+    assert (thread["parent_id"], thread["family_id"], thread["depth"]) == (zipped["id"], email["id"], 2)
+    assert (notes["parent_id"], notes["family_id"]) == (zipped["id"], email["id"])
+    assert [h["id"] for h in _search(services, settings, "thistlecombe", custodian)] == [thread["id"]]
+    assert [h["id"] for h in _search(services, settings, "brackenholt", custodian)] == [notes["id"]]
+    assert report == []
+
+
 def test_zip_based_documents_are_not_archives(tmp_path):
     path = tmp_path / "letter.docx"
     path.write_bytes(docx_bytes("a letter"))

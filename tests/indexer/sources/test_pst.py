@@ -16,6 +16,7 @@ from indexer.enrich.hashing import file_sha256
 from indexer.extract import TikaExtractor
 from indexer.model import Custody, Item, Problem
 from indexer.sources import choose, pst
+from indexer.sources.mime import RTF_BODY_NAME
 from indexer.sources.base import Limits, SourceContext
 from search_api.search import SearchRequest, run_search
 
@@ -139,7 +140,7 @@ def _readpst_email(subject: str, body: str | None, rtf: bytes) -> bytes:
         message.set_content(body)
     else:
         message.make_mixed()
-    message.add_attachment(rtf, maintype="application", subtype="rtf", filename=pst.RTF_BODY_NAME)
+    message.add_attachment(rtf, maintype="application", subtype="rtf", filename=RTF_BODY_NAME)
     message.add_attachment(b"minutes mention heronsbill", maintype="text", subtype="plain", filename="minutes.txt")
     return message.as_bytes()
 
