@@ -28,7 +28,7 @@ from email.message import EmailMessage, Message
 from indexer import errors
 from indexer.enrich.hashing import text_sha256
 from indexer.model import Address, Item, Problem
-from indexer.sources import mime_parts
+from indexer.sources import mime_parts, readpst_headers
 from indexer.sources.attachments import attachment_items
 from indexer.sources.base import Member, SourceContext
 from indexer.sources.html_body import html_to_text, sanitize_html, with_other_renderings
@@ -111,22 +111,6 @@ def _unquoted(text: str) -> str:
     if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"":
         return text[1:-1].strip()
     return text
-
-
-# readpst writes this where a message's sender has no SMTP address (an Exchange user), and puts the
-# real (X500) address in its forensic header: the placeholder is not evidence, the X500 address is.
-_READPST_PLACEHOLDER = "mailer-daemon"
-
-
-def _readpst_sender(msg: Message, sender: Address | None) -> Address | None:
-    """The sender, with readpst's `<MAILER-DAEMON>` placeholder replaced by the address it stands for
-    (X-libpst-forensic-sender, kept in `raw` as the msg reader keeps X500 addresses), or dropped."""
-    if sender is None or sender.address != _READPST_PLACEHOLDER:
-        return sender
-    forensic = mime_parts.header_text(msg, "x-libpst-forensic-sender")
-    if forensic:
-        return Address(raw=f"{sender.name} <{forensic}>" if sender.name else forensic, name=sender.name)
-    return Address(raw=sender.name, name=sender.name) if sender.name else None
 
 
 def _quoted(display: str) -> str:
@@ -214,8 +198,11 @@ def _read_headers(msg: Message, item: Item, note: Note) -> None:
     try:
         item.subject = mime_parts.header_text(msg, "subject")
         senders = parse_addresses(mime_parts.header_texts(msg, "from"))
-        item.sender = _readpst_sender(msg, senders[0] if senders else None)
-        item.to, item.cc, item.bcc = (parse_addresses(mime_parts.header_texts(msg, name)) for name in ("to", "cc", "bcc"))
+        item.sender = readpst_headers.sender(msg, senders[0] if senders else None)
+        if readpst_headers.written_by_readpst(msg):
+            item.to, item.cc, item.bcc = (readpst_headers.recipients(msg, name, parse_addresses) for name in ("to", "cc", "bcc"))
+        else:
+            item.to, item.cc, item.bcc = (parse_addresses(mime_parts.header_texts(msg, name)) for name in ("to", "cc", "bcc"))
         item.date_original = mime_parts.header_text(msg, "date")
         item.message_id = mime_parts.header_text(msg, "message-id")
         item.in_reply_to = mime_parts.header_text(msg, "in-reply-to")

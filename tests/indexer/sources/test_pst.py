@@ -199,7 +199,8 @@ def _readpst_forward(figures_docx: bytes) -> bytes:
     and the embedded message opening with `>From "MAILER-DAEMON" <ctime>`. The embedded message has no
     transport headers, so readpst made its headers up: the sender's Exchange (X500) address is not
     SMTP, so `From:` says `<MAILER-DAEMON>` and the address goes to X-libpst-forensic-sender; `To:` is
-    Outlook's display list (PR_DISPLAY_TO), which quotes bare addresses. A second message/rfc822 part
+    Outlook's display list (PR_DISPLAY_TO: names, and bare addresses in quotes, separated by ";"), and
+    the Bcc names go to X-libpst-forensic-bcc. A second message/rfc822 part
     holds no message at all (damaged)."""
     outer, inner = "--boundary-LibPST-iamunique-1804289383_-_-", "--boundary-LibPST-iamunique-846930886_-_-"
     encoded = base64.encodebytes(figures_docx).decode()
@@ -221,10 +222,11 @@ def _readpst_forward(figures_docx: bytes) -> bytes:
         "Status: RO\n"
         "From: Jane Smith <MAILER-DAEMON>\n"
         "Subject: Budget figures\n"
-        "To: 'bob@dept.gov.uk'\n"
+        "To: 'bob@dept.gov.uk'; Carol Smith\n"
         "Date: Thu, 26 Nov 2020 09:00:00 +0000\n"
         "Message-Id: <inner-1@dept.gov.uk>\n"
         f"X-libpst-forensic-sender: {X500}\n"
+        "X-libpst-forensic-bcc: Dan Brown\n"
         "MIME-Version: 1.0\n"
         f"Content-Type: multipart/mixed;\n\tboundary=\"{inner}\"\n\n"
         f"\n--{inner}\n"
@@ -266,7 +268,9 @@ def test_readpst_embedded_message_becomes_an_email_with_its_own_attachments(serv
     assert embedded.body == "The figures are attached; the inner body mentions larchmere."
     assert embedded.sender is not None and embedded.sender.raw == f"Jane Smith <{X500}>"
     assert (embedded.sender.name, embedded.sender.address) == ("Jane Smith", None)  # never readpst's mailer-daemon
-    assert [(a.raw, a.address) for a in embedded.to] == [("bob@dept.gov.uk", "bob@dept.gov.uk")]
+    assert [(a.raw, a.name, a.address) for a in embedded.to] == [("bob@dept.gov.uk", None, "bob@dept.gov.uk"),
+                                                                 ("Carol Smith", "Carol Smith", None)]
+    assert [(a.name, a.address) for a in embedded.bcc] == [("Dan Brown", None)]
     assert (embedded.date, embedded.message_id) == ("2020-11-26T09:00:00Z", "<inner-1@dept.gov.uk>")
     assert embedded.attachment_names == ["figures.docx"]
     assert (figures.kind, figures.parent_id, figures.family_id, figures.depth) == ("attachment", embedded.id, outer.id, 2)

@@ -1,0 +1,59 @@
+"""The headers readpst makes up for a message that has no internet headers of its own (one never sent
+over SMTP, or embedded in another), read for what they stand for.
+
+readpst (libpst `write_normal_email`) writes `From: Name <MAILER-DAEMON>` when the sender has no
+SMTP address (an Exchange user) and keeps the real, X500 address in `X-libpst-forensic-sender`; it
+writes `To:` and `Cc:` from Outlook's display lists (PR_DISPLAY_TO, PR_DISPLAY_CC): names or
+addresses separated by ";", bare addresses in single quotes (`'bob@x.org'; Carol Smith`), and the
+Bcc names only in `X-libpst-forensic-bcc`. The email package would read `Carol Smith` as the address
+`carol` and drop `Smith`. Every message readpst writes carries its MIME boundary
+`--boundary-LibPST-iamunique-...`, which is how its messages are told from others.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from email.message import Message
+
+from indexer.model import Address
+from indexer.sources import mime_parts
+
+_BOUNDARY = "boundary-LibPST-iamunique-"
+_PLACEHOLDER = "mailer-daemon"
+_SEPARATOR = re.compile(r";(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)")  # a ";" outside double quotes
+
+Parse = Callable[[list[str]], list[Address]]
+
+
+def written_by_readpst(msg: Message) -> bool:
+    """True for a message (or embedded message) readpst wrote."""
+    return _BOUNDARY in str(msg.get("content-type") or "")
+
+
+def sender(msg: Message, found: Address | None) -> Address | None:
+    """`found` (the parsed From), with readpst's `<MAILER-DAEMON>` stand-in replaced by the address it
+    stands for (X-libpst-forensic-sender, kept in `raw` as the msg reader keeps X500 addresses)."""
+    if found is None or found.address != _PLACEHOLDER or not written_by_readpst(msg):
+        return found
+    forensic = mime_parts.header_text(msg, "x-libpst-forensic-sender")
+    if forensic:
+        return Address(raw=f"{found.name} <{forensic}>" if found.name else forensic, name=found.name)
+    return Address(raw=found.name, name=found.name) if found.name else None
+
+
+def recipients(msg: Message, field: str, parse: Parse) -> list[Address]:
+    """The `field` ("to", "cc" or "bcc") recipients of a readpst message, read as a display list: entries
+    split at ";", a name without an address kept as a name. Bcc comes from X-libpst-forensic-bcc."""
+    values = mime_parts.raw_header_texts(msg, field)  # as written: the email package reads ";" as a group's end
+    if field == "bcc" and not values:
+        values = mime_parts.raw_header_texts(msg, "x-libpst-forensic-bcc")
+    found: list[Address] = []
+    for value in values:
+        for entry in (part.strip() for part in _SEPARATOR.split(value)):
+            if "@" in entry or "<" in entry:
+                found.extend(parse([entry]))
+            elif entry.strip("'\" "):
+                name = entry.strip("'\" ")
+                found.append(Address(raw=name, name=name))
+    return found
