@@ -546,3 +546,29 @@ def test_lines_longer_than_the_limit_are_cut_before_parsing():
     assert cut_long_lines(data, 1000) == (data, 0)
     cut, count = cut_long_lines(data, 20)
     assert count == 1 and cut == b"Subject: x\r\n\r\n" + b"a" * 20 + b"\nshort\r\n"
+
+
+def _forwarded(subject: str, inner: EmailMessage) -> EmailMessage:
+    message = _message(subject, f"Forwarding {inner['Subject']}.")
+    message.add_attachment(inner)  # message/rfc822
+    return message
+
+
+def test_attached_messages_are_read_as_emails_down_to_the_nesting_limit(tmp_path, source_context):
+    from indexer.model import Item
+    from indexer.sources import eml
+    from indexer.sources.base import Limits
+
+    innermost = _message("Level three", "The innermost text mentions wrenfallow.")
+    path = _write(tmp_path, "chain.eml", _forwarded("Level one", _forwarded("Level two", innermost)))
+    produced = list(eml.read(path, source_context(path, "MIME Nesting", limits=Limits(max_nesting_depth=1))))
+    items = {p.locator: p for p in produced if isinstance(p, Item)}
+    problems = [p for p in produced if not isinstance(p, Item)]
+
+    second, third = items["/attachment[1]"], items["/attachment[1]/attachment[1]"]
+    assert (second.kind, second.subject, second.parent_id, second.depth) == ("email", "Level two", items[""].id, 1)
+    # One level past the limit: not read as an email, but its text is still indexed, and that is reported.
+    assert (third.kind, third.parent_id) == ("attachment", second.id)
+    assert "wrenfallow" in third.body
+    assert [(p.code, p.locator, p.item_id) for p in problems] == [("too_large", "/attachment[1]/attachment[1]", third.id)]
+    assert "nested 2 levels deep" in problems[0].reason
