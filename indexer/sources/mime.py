@@ -8,7 +8,9 @@ output becomes one item per embedded file. An attached message (message/rfc822, 
 own, with its own attachments. TNEF `winmail.dat` parts are opened with tnefparse (`tnef`) and
 their files indexed as the email's attachments. Detached signatures
 are not indexed (they are not content); encrypted bodies cannot be read and are reported.
-An HTML body also gives `body_html`, a sanitised copy for display. A part that cannot be
+An HTML body also gives `body_html`, a sanitised copy for display; where a plain body exists too,
+the HTML lines holding words it lacks are added to `body`. Headers readpst made up are read
+for what they stand for (`readpst_headers`). A part that cannot be
 decoded still yields its item, marked `extraction=partial|failed`, plus a Problem.
 """
 
