@@ -14,7 +14,8 @@ from indexer.model import Item, Problem
 from indexer.sources.base import Member, SourceContext, foreign_format, reading_whole
 from indexer import errors
 from indexer.sources.mime import (MAX_LINE_BYTES, cut_long_lines, has_email_headers, message_items, parse_message,
-                                  rtf_body_as_body, without_envelope)
+                                  without_envelope)
+from indexer.sources.readpst_output import rtf_body_as_body
 
 NAME = "eml"
 CHANNEL = "email"

@@ -10,7 +10,7 @@ their files indexed as the email's attachments. Detached signatures
 are not indexed (they are not content); encrypted bodies cannot be read and are reported.
 An HTML body also gives `body_html`, a sanitised copy for display; where a plain body exists too,
 the HTML lines holding words it lacks are added to `body`. Headers readpst made up are read
-for what they stand for (`readpst_headers`). A part that cannot be
+for what they stand for (`readpst_output`). A part that cannot be
 decoded still yields its item, marked `extraction=partial|failed`, plus a Problem.
 """
 
@@ -30,19 +30,18 @@ from email.message import EmailMessage, Message
 from indexer import errors
 from indexer.enrich.hashing import text_sha256
 from indexer.model import Address, Item, Problem
-from indexer.sources import mime_parts, readpst_headers
+from indexer.sources import mime_parts, readpst_output
 from indexer.sources.attachments import attachment_items
 from indexer.sources.base import Member, SourceContext
 from indexer.sources.html_body import html_to_text, sanitize_html, with_other_renderings
 from indexer.sources.nested import member_items
 from indexer.sources.tnef import TnefContent, decode_tnef
 
-__all__ = ["RTF_BODY_NAME", "rtf_body_as_body", "has_email_headers", "html_to_text", "message_items", "parse_message", "parse_date", "without_envelope"]
+__all__ = ["has_email_headers", "html_to_text", "message_items", "parse_message", "parse_date", "without_envelope"]
 
 # MIME multiparts nested deeper than this are not read: no mail client writes them, and the standard
 # library parses nesting recursively (a few hundred levels exhaust Python's stack: a MIME bomb).
 MAX_MIME_DEPTH = 100
-RTF_BODY_NAME = "rtf-body.rtf"  # readpst's attachment holding a message's RTF body
 _IDENTIFYING_HEADERS = ("from", "to", "date", "subject", "message-id", "received", "mime-version", "sender")
 Note = Callable[..., None]
 
@@ -200,9 +199,9 @@ def _read_headers(msg: Message, item: Item, note: Note) -> None:
     try:
         item.subject = mime_parts.header_text(msg, "subject")
         senders = parse_addresses(mime_parts.header_texts(msg, "from"))
-        item.sender = readpst_headers.sender(msg, senders[0] if senders else None)
-        if readpst_headers.written_by_readpst(msg):
-            item.to, item.cc, item.bcc = (readpst_headers.recipients(msg, name, parse_addresses) for name in ("to", "cc", "bcc"))
+        item.sender = readpst_output.sender(msg, senders[0] if senders else None)
+        if readpst_output.written_by_readpst(msg):
+            item.to, item.cc, item.bcc = (readpst_output.recipients(msg, name, parse_addresses) for name in ("to", "cc", "bcc"))
         else:
             item.to, item.cc, item.bcc = (parse_addresses(mime_parts.header_texts(msg, name)) for name in ("to", "cc", "bcc"))
         item.date_original = mime_parts.header_text(msg, "date")
@@ -376,35 +375,6 @@ def message_items(msg: EmailMessage, ctx: SourceContext, locator: str, member: M
     yield item
     yield from children
     yield from problems
-
-
-def rtf_body_as_body(msg: Message) -> Message:
-    """readpst attaches a message's RTF body as `rtf-body.rtf`. Drop it when the message has a plain
-    or HTML body (it is the same text again); otherwise make it a body part, so `mime` reads it.
-    Attached messages are left alone: they are read (and this applied to them) on their own."""
-    parts = list(_own_parts(msg))
-    for part in parts:
-        if part.get_filename() != RTF_BODY_NAME or part.get_content_type() not in ("application/rtf", "text/rtf"):
-            continue
-        if any(p.get_content_type() in ("text/plain", "text/html") and p.get_content_disposition() != "attachment"
-               and not p.get_filename() for p in parts):
-            container = next(p for p in parts if p.is_multipart() and part in p.get_payload())
-            container.get_payload().remove(part)
-        else:
-            del part["Content-Disposition"]
-            part.del_param("name")
-        break
-    return msg
-
-
-def _own_parts(msg: Message) -> Iterator[Message]:
-    """`msg` and its parts, not descending into attached messages, nor below MAX_MIME_DEPTH."""
-    stack = [(msg, 0)]
-    while stack:
-        part, depth = stack.pop()
-        yield part
-        if depth < MAX_MIME_DEPTH and _is_container(part):
-            stack.extend((sub, depth + 1) for sub in reversed(part.get_payload()))
 
 
 def _email_item(ctx: SourceContext, locator: str, member: Member | None) -> Item:

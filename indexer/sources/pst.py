@@ -12,9 +12,9 @@ RTF keeps it (readpst attaches it as `rtf-body.rtf`, read here as the body), and
 HTML body exists that RTF copy is dropped as the same text again. readpst does not mark which
 items were deleted, so recovered deleted items look like the others. A message attached to a
 message is written by readpst as a message/rfc822 part opening with an `>From "sender" <ctime>`
-envelope line; it is read as an email of its own (`nested`, `eml.read_member`), and readpst's
-`<MAILER-DAEMON>` stand-in for a sender without an SMTP address is replaced by the address it
-keeps in X-libpst-forensic-sender (`mime`).
+envelope line; it is read as an email of its own (`nested`, `eml.read_member`), and what readpst
+makes up (a `<MAILER-DAEMON>` sender, display-name recipient lists) is read for what it stands for
+(`readpst_output`).
 
 Why readpst and not libpff-python (pypff), measured on the two sample stores (2-3 items each, a
 Python timing loop of 30 runs): libpff walks a store in 3-4 ms against readpst's 8-10 ms (process
@@ -50,7 +50,8 @@ from indexer import errors
 from indexer.enrich.hashing import text_sha256
 from indexer.model import Item, Problem
 from indexer.sources.base import SourceContext, foreign_format
-from indexer.sources.mime import message_items, parse_message, rtf_body_as_body
+from indexer.sources.mime import message_items, parse_message
+from indexer.sources.readpst_output import rtf_body_as_body
 
 NAME = "pst"
 CHANNEL = "email"

@@ -1,5 +1,9 @@
-"""The headers readpst makes up for a message that has no internet headers of its own (one never sent
-over SMTP, or embedded in another), read for what they stand for.
+"""What readpst writes that is not what it looks like: its RTF body attachment, and the headers it
+makes up for a message that has no internet headers of its own (one never sent over SMTP, or
+embedded in another), read for what they stand for.
+
+readpst (run without -b) attaches a message's RTF body as `rtf-body.rtf`: `rtf_body_as_body` drops
+it where a plain or HTML body says the same, else makes it the body.
 
 readpst (libpst `write_normal_email`) writes `From: Name <MAILER-DAEMON>` when the sender has no
 SMTP address (an Exchange user) and keeps the real, X500 address in `X-libpst-forensic-sender`; it
@@ -13,12 +17,14 @@ Bcc names only in `X-libpst-forensic-bcc`. The email package would read `Carol S
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from email.message import Message
 
 from indexer.model import Address
 from indexer.sources import mime_parts
 
+RTF_BODY_NAME = "rtf-body.rtf"  # readpst's attachment holding a message's RTF body
+MAX_PART_DEPTH = 100  # as mime.MAX_MIME_DEPTH: deeper multiparts are not walked
 _BOUNDARY = "boundary-LibPST-iamunique-"
 _PLACEHOLDER = "mailer-daemon"
 _SEPARATOR = re.compile(r";(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)")  # a ";" outside double quotes
@@ -57,3 +63,32 @@ def recipients(msg: Message, field: str, parse: Parse) -> list[Address]:
                 name = entry.strip("'\" ")
                 found.append(Address(raw=name, name=name))
     return found
+
+
+def rtf_body_as_body(msg: Message) -> Message:
+    """readpst attaches a message's RTF body as `rtf-body.rtf`. Drop it when the message has a plain
+    or HTML body (it is the same text again); otherwise make it a body part, so `mime` reads it.
+    Attached messages are left alone: they are read (and this applied to them) on their own."""
+    parts = list(_own_parts(msg))
+    for part in parts:
+        if part.get_filename() != RTF_BODY_NAME or part.get_content_type() not in ("application/rtf", "text/rtf"):
+            continue
+        if any(p.get_content_type() in ("text/plain", "text/html") and p.get_content_disposition() != "attachment"
+               and not p.get_filename() for p in parts):
+            container = next(p for p in parts if p.is_multipart() and part in p.get_payload())
+            container.get_payload().remove(part)
+        else:
+            del part["Content-Disposition"]
+            part.del_param("name")
+        break
+    return msg
+
+
+def _own_parts(msg: Message) -> Iterator[Message]:
+    """`msg` and its parts, not descending into attached messages, nor below MAX_PART_DEPTH."""
+    stack = [(msg, 0)]
+    while stack:
+        part, depth = stack.pop()
+        yield part
+        if depth < MAX_PART_DEPTH and part.get_content_maintype() == "multipart" and isinstance(part.get_payload(), list):
+            stack.extend((sub, depth + 1) for sub in reversed(part.get_payload()))
