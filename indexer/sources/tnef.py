@@ -59,8 +59,11 @@ def decode_tnef(data: bytes) -> TnefContent:
             content.files.append(TnefFile(name=name, data=bytes(attachment.data or b"")))
     except Exception as exc:  # noqa: BLE001 - tnefparse raises ValueError, struct.error, IndexError, ... on bad input
         raise errors.Corrupt(f"not a readable TNEF stream ({exc.__class__.__name__}: {exc})") from exc
-    _read_fields(parsed, content)
     damage = []
+    try:
+        _read_fields(parsed, content)
+    except Exception as exc:  # noqa: BLE001 - tnefparse decodes property values lazily, raising several types
+        damage.append(f"the message's own fields (subject, sender, date) could not be read ({exc.__class__.__name__})")
     try:
         content.rtf = parsed.rtfbody
     except Exception as exc:  # noqa: BLE001 - compressed-rtf raises several types on damaged RTF
