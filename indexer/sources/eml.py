@@ -13,8 +13,7 @@ from pathlib import Path
 from indexer.model import Item, Problem
 from indexer.sources.base import Member, SourceContext, foreign_format, reading_whole
 from indexer import errors
-from indexer.sources.mime import (MAX_LINE_BYTES, cut_long_lines, has_email_headers, message_items, parse_message,
-                                  without_envelope)
+from indexer.sources.mime import MAX_LINE_BYTES, cut_long_lines, message_items, parse_message, without_envelope
 from indexer.sources.readpst_output import rtf_body_as_body
 
 NAME = "eml"
@@ -67,10 +66,10 @@ def read_member(member: Member, ctx: SourceContext) -> Iterator[Item | Problem]:
     """The message in `member` as an email item (a child of `member.parent`) and its attachments;
     raises errors.Corrupt when it has no email headers."""
     data, cut = cut_long_lines(without_envelope(member.data))
-    msg = parse_message(data)
-    if not has_email_headers(msg):
+    produced = list(message_items(rtf_body_as_body(parse_message(data)), ctx, member.locator, member))
+    if not any(isinstance(thing, Item) for thing in produced):
         raise errors.Corrupt("no email headers found")
-    yield from message_items(rtf_body_as_body(msg), ctx, member.locator, member)
+    yield from produced
     if cut:
         yield Problem(ctx.source_path, member.locator, errors.TooLarge.code,
                       f"{cut} line(s) of the message are longer than {MAX_LINE_BYTES} bytes; they were cut there before reading")

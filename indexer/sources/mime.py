@@ -37,7 +37,7 @@ from indexer.sources.html_body import html_to_text, sanitize_html, with_other_re
 from indexer.sources.nested import member_items
 from indexer.sources.tnef import TnefContent, decode_tnef
 
-__all__ = ["has_email_headers", "html_to_text", "message_items", "parse_message", "parse_date", "without_envelope"]
+__all__ = ["html_to_text", "message_items", "parse_message", "parse_date", "without_envelope"]
 
 # MIME multiparts nested deeper than this are not read: no mail client writes them, and the standard
 # library parses nesting recursively (a few hundred levels exhaust Python's stack: a MIME bomb).
@@ -69,11 +69,6 @@ def without_envelope(data: bytes) -> bytes:
     which readpst writes at the top of an embedded message): the parser would take it for the body."""
     match = _ENVELOPE.match(data)
     return data[match.end():] if match else data.lstrip(b"\r\n")
-
-
-def has_email_headers(msg: Message) -> bool:
-    """True when `msg` has a header an email has (From, Date, Subject, ...); names only: values parse slowly."""
-    return any(key.lower() in _IDENTIFYING_HEADERS for key in msg.keys())
 
 
 # Longer lines are cut before parsing (see `cut_long_lines`). Far above any real header or text line,
@@ -199,11 +194,8 @@ def _read_headers(msg: Message, item: Item, note: Note) -> None:
     try:
         item.subject = mime_parts.header_text(msg, "subject")
         senders = parse_addresses(mime_parts.header_texts(msg, "from"))
-        item.sender = readpst_output.sender(msg, senders[0] if senders else None)
-        if readpst_output.written_by_readpst(msg):
-            item.to, item.cc, item.bcc = (readpst_output.recipients(msg, name, parse_addresses) for name in ("to", "cc", "bcc"))
-        else:
-            item.to, item.cc, item.bcc = (parse_addresses(mime_parts.header_texts(msg, name)) for name in ("to", "cc", "bcc"))
+        item.sender = senders[0] if senders else None
+        item.to, item.cc, item.bcc = (parse_addresses(mime_parts.header_texts(msg, name)) for name in ("to", "cc", "bcc"))
         item.date_original = mime_parts.header_text(msg, "date")
         item.message_id = mime_parts.header_text(msg, "message-id")
         item.in_reply_to = mime_parts.header_text(msg, "in-reply-to")
@@ -355,7 +347,7 @@ def _attachment_children(parts: _Parts, item: Item, locator: str, ctx: SourceCon
 def message_items(msg: EmailMessage, ctx: SourceContext, locator: str, member: Member | None = None) -> Iterator[Item | Problem]:
     """Yield the email item for `msg` (at `locator` in its source) and its attachment items. A `member`
     (an attached message) makes the email a child of the member's parent, in the parent's family."""
-    if not has_email_headers(msg):
+    if not any(key.lower() in _IDENTIFYING_HEADERS for key in msg.keys()):  # names only: values parse slowly
         yield Problem(ctx.source_path, locator, errors.Corrupt.code, "no email headers found: not an email message")
         return
     item = _email_item(ctx, locator, member)
@@ -366,6 +358,7 @@ def message_items(msg: EmailMessage, ctx: SourceContext, locator: str, member: M
         problems.append(Problem(ctx.source_path, at, code, reason, target.id))
 
     _read_headers(msg, item, note)
+    readpst_output.read_made_up_headers(msg, item, parse_addresses)
     parts = _sort_parts(msg)
     _read_body(parts, item, ctx, note)
     _note_structure(msg, parts, item, note)

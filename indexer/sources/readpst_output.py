@@ -20,7 +20,8 @@ import re
 from collections.abc import Callable, Iterator
 from email.message import Message
 
-from indexer.model import Address
+from indexer import errors
+from indexer.model import Address, Item
 from indexer.sources import mime_parts
 
 RTF_BODY_NAME = "rtf-body.rtf"  # readpst's attachment holding a message's RTF body
@@ -32,6 +33,18 @@ _SEPARATOR = re.compile(r";(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)")  # a ";" outside d
 Parse = Callable[[list[str]], list[Address]]
 
 
+def read_made_up_headers(msg: Message, item: Item, parse: Parse) -> None:
+    """For a message readpst wrote: the item's sender and recipients as what readpst's headers stand for
+    (a header it cannot read is left as the mail reader read it)."""
+    if not written_by_readpst(msg):
+        return
+    try:
+        item.sender = sender(msg, item.sender)
+        item.to, item.cc, item.bcc = (recipients(msg, field, parse) for field in ("to", "cc", "bcc"))
+    except errors.IngestError:
+        return  # the mail reader has reported the header it could not read
+
+
 def written_by_readpst(msg: Message) -> bool:
     """True for a message (or embedded message) readpst wrote."""
     return _BOUNDARY in str(msg.get("content-type") or "")
@@ -40,7 +53,7 @@ def written_by_readpst(msg: Message) -> bool:
 def sender(msg: Message, found: Address | None) -> Address | None:
     """`found` (the parsed From), with readpst's `<MAILER-DAEMON>` stand-in replaced by the address it
     stands for (X-libpst-forensic-sender, kept in `raw` as the msg reader keeps X500 addresses)."""
-    if found is None or found.address != _PLACEHOLDER or not written_by_readpst(msg):
+    if found is None or found.address != _PLACEHOLDER:
         return found
     forensic = mime_parts.header_text(msg, "x-libpst-forensic-sender")
     if forensic:
