@@ -13,10 +13,11 @@ from indexer.sources import slack, teams
 from indexer.sources import whatsapp
 from indexer.sources import signal, signal_export, sms, telegram
 from indexer.sources import archive, document, pst
+from indexer.sources import winmail
 from indexer.sources.base import Source
 
 SOURCES: tuple[Source, ...] = (  # type: ignore[assignment]
-    eml, mbox, maildir, msg, slack, teams, whatsapp, signal, signal_export, sms, telegram, pst, archive, document)
+    eml, mbox, maildir, msg, winmail, slack, teams, whatsapp, signal, signal_export, sms, telegram, pst, archive, document)
 
 HEAD_BYTES = 4096
 

@@ -3,10 +3,12 @@
 The archive item (kind "document", channel "file") carries the archive's name and, as its body,
 the list of its members. Members are read into memory by `containers` (never to disk) within the
 limits of `Limits` — whole-archive expansion, per-member size, compression ratio, member count and
-nesting depth — and each goes through `attachment_items`, so the files Tika finds inside a member
-(the images in a DOCX) become grandchildren. A member that is itself a zip or 7z is opened here, not
-by Tika, so the same limits hold however deep it goes. Zip-based documents (DOCX, ODT, EPUB) are
-not archives: Tika reads them whole through the `document` source.
+nesting depth — and each goes back to the registry (`nested.member_items`): a message (.eml, .msg,
+winmail.dat) becomes an email item with its own attachments, any other file goes through Tika, so the
+files Tika finds inside a member (the images in a DOCX) become grandchildren. A member that is itself a zip or 7z is opened here, not
+by Tika, so the same limits hold however deep it goes; so is a zip or 7z attached to an email
+(`read_member`). Zip-based documents (DOCX, ODT, EPUB) are not archives: Tika reads them whole
+through the `document` source.
 
 Nothing is dropped: a member that is refused (encrypted, a zip bomb, beyond the limits) is still an
 item with its name and size, marked `extraction=failed`, and a Problem; a member whose name escapes
@@ -24,9 +26,9 @@ from pathlib import Path, PurePosixPath
 from indexer import errors
 from indexer.enrich.hashing import bytes_sha256
 from indexer.model import Item, Problem
-from indexer.sources.attachments import attachment_items
-from indexer.sources.base import SourceContext
+from indexer.sources.base import Member, SourceContext
 from indexer.sources.containers import Budget, Damage, Entry, Source, archive_format, entries
+from indexer.sources.nested import member_items
 
 NAME = "archive"
 CHANNEL = "file"
@@ -40,6 +42,28 @@ def accepts(path: Path, head: bytes) -> int:
     if path.is_dir() or not head:
         return 0
     return SCORE if archive_format(path, head) else 0
+
+
+def accepts_member(member: Member) -> int:
+    """SCORE for a zip or 7z found in a container (an email's attachment): opened here, not by Tika, so
+    its members are read by the registry and within these limits."""
+    return SCORE if archive_format(member.data, member.head) else 0
+
+
+def read_member(member: Member, ctx: SourceContext) -> Iterator[Item | Problem]:
+    """The archive in `member` as an attachment item (a child of `member.parent`), one item per member,
+    and a Problem for everything not fully read; the archive has its own expansion budget."""
+    parent, data = member.parent, member.data
+    archive = Item(
+        id=ctx.item_id(member.locator), kind="attachment", channel=parent.channel, source_path=ctx.source_path,
+        locator=member.locator, source_sha256=ctx.source_sha256, custody=ctx.custody, family_id=parent.family_id,
+        parent_id=parent.id, depth=parent.depth + 1, date=parent.date, file_name=member.name,
+        content_type=CONTENT_TYPES.get(archive_format(data) or "", None), size=len(data), content_sha256=bytes_sha256(data),
+    )
+    reader = _Reader(ctx, Budget(ctx.limits))
+    yield from reader.members(data, archive, prefix=f"{member.locator}!/", level=archive.depth + 1)
+    yield archive
+    yield from reader.take_problems()
 
 
 def read(path: Path, ctx: SourceContext) -> Iterator[Item | Problem]:
@@ -108,7 +132,9 @@ class _Reader:
             return
         nested_format = archive_format(entry.data)
         if nested_format is None:
-            items = attachment_items(entry.data, name, None, locator, container, self.ctx, self.note)
+            items = []
+            for got in member_items(Member(entry.data, name, None, locator, container), self.ctx, self.note):
+                (items.append if isinstance(got, Item) else self.problems.append)(got)
             if entry.failure is not None:
                 self.note(entry.failure.code, str(entry.failure), locator, items[0])
                 items[0].extraction = "partial" if items[0].extraction == "ok" else items[0].extraction

@@ -3,6 +3,10 @@
 A source module exposes `NAME`, `CHANNEL`, `accepts(path, head) -> int` (a score; 0 means no)
 and `read(path, ctx) -> Iterator[Item | Problem]`. The registry (`indexer.sources`) asks
 every module and hands the file to the highest score.
+
+A reader that can also read a file found inside a container (an attached message, an archive
+member) exposes `accepts_member(member) -> int` and `read_member(member, ctx)`; containers hand
+their members to `indexer.sources.nested.member_items`, which asks those readers the same way.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ class Limits:
     max_expanded_bytes: int = 4 * 1024 * 1024 * 1024
     max_compression_ratio: int = 200  # expanded / compressed, checked for members above ratio_floor_bytes
     ratio_floor_bytes: int = 10 * 1024 * 1024
-    max_nesting_depth: int = 5  # archives inside archives
+    max_nesting_depth: int = 5  # archives inside archives; item depth to which attached messages are read as emails
     max_archive_members: int = 100_000
     ocr_min_bytes: int = 12_000  # images smaller than this are not OCRed (see Settings.ocr_min_bytes)
     max_text_chars: int = MAX_TEXT_CHARS  # body text of one item; longer is cut (a 100 MB one-line message)
@@ -66,6 +70,23 @@ _FOREIGN_SIGNATURES = (
 def foreign_format(head: bytes) -> str | None:
     """The name of the binary format `head` starts with (PDF, ZIP, OLE, JPEG, ...), or None."""
     return next((name for signature, name in _FOREIGN_SIGNATURES if head.startswith(signature)), None)
+
+
+@dataclass(slots=True)
+class Member:
+    """A file found inside a container (an email's attachment, an archive member, a TNEF file), held
+    in memory and handed back to the registry like a top-level file. Its items are children of
+    `parent` at `locator`."""
+
+    data: bytes
+    name: str
+    content_type: str | None
+    locator: str
+    parent: Item
+
+    @property
+    def head(self) -> bytes:
+        return self.data[:4096]
 
 
 class Source(Protocol):

@@ -1,4 +1,8 @@
-"""Single RFC 5322 messages (`.eml`): one email item plus its attachments."""
+"""Single RFC 5322 messages (`.eml`): one email item plus its attachments.
+
+Also the reader of messages found inside containers (a message/rfc822 part, an `.eml` in a zip, a
+PST's embedded item): `read_member` makes them email items, children of their container.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from indexer.model import Item, Problem
-from indexer.sources.base import SourceContext, foreign_format, reading_whole
+from indexer.sources.base import Member, SourceContext, foreign_format, reading_whole
 from indexer import errors
-from indexer.sources.mime import MAX_LINE_BYTES, UTF8_BOM, cut_long_lines, message_items, parse_message
+from indexer.sources.mime import MAX_LINE_BYTES, UTF8_BOM, cut_long_lines, message_items, parse_message, without_envelope
+from indexer.sources.readpst_output import rtf_body_as_body
 
 NAME = "eml"
 CHANNEL = "email"
@@ -33,6 +38,42 @@ def accepts(path: Path, head: bytes) -> int:
     if _HEADER_START.match(head.replace(b"\r\n", b"\n")) and _KNOWN_HEADER.search(head[:1024]):
         return 50
     return 0
+
+
+def accepts_member(member: Member) -> int:
+    """100 for a member declared message/rfc822 or named .eml; 50 for one that starts with email headers."""
+    head = without_envelope(member.head)
+    if member.content_type == "message/rfc822":
+        return 100  # what it holds is checked by `read_member`: a part that is not a message is reported
+    if b"\x00" in head[:1024] or foreign_format(head) or _is_mailbox(member):
+        return 0
+    if member.name.lower().endswith(".eml"):
+        return 100
+    if _HEADER_START.match(head.replace(b"\r\n", b"\n")) and _KNOWN_HEADER.search(head[:1024]):
+        return 50
+    return 0
+
+
+_NEXT_ENVELOPE = re.compile(rb"\n\r?\nFrom [^\r\n]*\r?\n[\w-]+:")
+
+
+def _is_mailbox(member: Member) -> bool:
+    """True for an mbox (a second message's envelope line further on): not one message, so not ours."""
+    return member.name.lower().endswith((".mbox", ".mbx")) or (
+        member.data.startswith(b"From ") and _NEXT_ENVELOPE.search(member.data) is not None)
+
+
+def read_member(member: Member, ctx: SourceContext) -> Iterator[Item | Problem]:
+    """The message in `member` as an email item (a child of `member.parent`) and its attachments;
+    raises errors.Corrupt when it has no email headers."""
+    data, cut = cut_long_lines(without_envelope(member.data))
+    produced = list(message_items(rtf_body_as_body(parse_message(data)), ctx, member.locator, member))
+    if not any(isinstance(thing, Item) for thing in produced):
+        raise errors.Corrupt("no email headers found")
+    yield from produced
+    if cut:
+        yield Problem(ctx.source_path, member.locator, errors.TooLarge.code,
+                      f"{cut} line(s) of the message are longer than {MAX_LINE_BYTES} bytes; they were cut there before reading")
 
 
 def read(path: Path, ctx: SourceContext) -> Iterator[Item | Problem]:

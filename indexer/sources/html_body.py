@@ -9,6 +9,9 @@ relative URLs are dropped. Nothing here executes or follows the content.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 import nh3
 from selectolax.lexbor import LexborHTMLParser
 
@@ -24,6 +27,25 @@ def html_to_text(html: str) -> str:
         node.decompose()
     root = tree.body or tree.root
     return root.text(separator="\n", strip=True) if root else ""
+
+
+_WORD = re.compile(r"\w+")
+
+
+def with_other_renderings(text: str, others: Iterable[str]) -> str:
+    """`text` (a body as read from its preferred rendering, usually text/plain) followed by every line
+    of the other renderings of the same body (the text of a text/html alternative) that holds a word
+    `text` lacks. Mail clients write alternatives that differ (a signature, a disclaimer, a table only
+    in the HTML): every word of every alternative must be searchable, each shared line only once."""
+    seen = set(_WORD.findall(text.casefold()))
+    extra = []
+    for other in others:
+        for line in other.splitlines():
+            words = set(_WORD.findall(line.casefold()))
+            if words - seen:
+                extra.append(line.strip())
+                seen |= words
+    return "\n\n".join(part for part in (text, "\n".join(extra)) if part)
 
 
 def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:

@@ -3,10 +3,14 @@
 Shared by the EML, MBOX and Maildir readers. Headers and bodies come from the standard
 library's `email` package (policy.default); what each part is (body, attachment, TNEF,
 signature, encrypted) is decided in `mime_parts`; attachments go to Tika, whose recursive
-output becomes one item per embedded file. TNEF `winmail.dat` parts are opened with
-tnefparse (`tnef`) and their files indexed as the email's attachments. Detached signatures
+output becomes one item per embedded file. An attached message (message/rfc822, an attached
+.msg or .eml) goes back to the registry (`nested.member_items`) and becomes an email item of its
+own, with its own attachments. TNEF `winmail.dat` parts are opened with tnefparse (`tnef`) and
+their files indexed as the email's attachments. Detached signatures
 are not indexed (they are not content); encrypted bodies cannot be read and are reported.
-An HTML body also gives `body_html`, a sanitised copy for display. A part that cannot be
+An HTML body also gives `body_html`, a sanitised copy for display; where a plain body exists too,
+the HTML lines holding words it lacks are added to `body`. Headers readpst made up are read
+for what they stand for (`readpst_output`). A part that cannot be
 decoded still yields its item, marked `extraction=partial|failed`, plus a Problem.
 """
 
@@ -16,6 +20,7 @@ import email
 import email.errors
 import email.parser
 import email.utils
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timezone
@@ -27,13 +32,14 @@ from indexer import errors
 from indexer.enrich.duplicates import email_dup_key
 from indexer.enrich.hashing import text_sha256
 from indexer.model import Address, Item, Problem
-from indexer.sources import mime_parts
+from indexer.sources import mime_parts, readpst_output
 from indexer.sources.attachments import attachment_items
-from indexer.sources.base import SourceContext
-from indexer.sources.html_body import html_to_text, sanitize_html
-from indexer.sources.tnef import decode_tnef
+from indexer.sources.base import Member, SourceContext
+from indexer.sources.html_body import html_to_text, sanitize_html, with_other_renderings
+from indexer.sources.nested import member_items
+from indexer.sources.tnef import TnefContent, decode_tnef
 
-__all__ = ["html_to_text", "looks_like_message", "message_items", "parse_message", "parse_date"]
+__all__ = ["html_to_text", "looks_like_message", "message_items", "parse_message", "parse_date", "without_envelope"]
 
 # MIME multiparts nested deeper than this are not read: no mail client writes them, and the standard
 # library parses nesting recursively (a few hundred levels exhaust Python's stack: a MIME bomb).
@@ -79,6 +85,16 @@ def looks_like_message(data: bytes) -> bool:
     return bool(parsed.keys()) and not any(isinstance(defect, _NOT_A_HEADER_BLOCK) for defect in parsed.defects)
 
 
+_ENVELOPE = re.compile(rb"\A[\r\n]*>?From [^\r\n]*\r?\n(?=[\w-]+:)")
+
+
+def without_envelope(data: bytes) -> bytes:
+    """`data` without leading blank lines and an mbox envelope line (`From sender date`, or `>From ...`,
+    which readpst writes at the top of an embedded message): the parser would take it for the body."""
+    match = _ENVELOPE.match(data)
+    return data[match.end():] if match else data.lstrip(b"\r\n")
+
+
 # Longer lines are cut before parsing (see `cut_long_lines`). Far above any real header or text line,
 # but an HTML body may carry a multi-megabyte data: URI image on one line.
 MAX_LINE_BYTES = 10 * 1024 * 1024
@@ -101,11 +117,20 @@ def parse_addresses(values: list[str]) -> list[Address]:
     """Addresses from decoded header values like 'Ann <ann@x.org>, bob@y.org'."""
     found = []
     for display, address in email.utils.getaddresses(values):
+        # Outlook quotes names and bare addresses ('bob@x.org', "'Bob Smith'"); readpst passes them on.
+        display, address = _unquoted(display), _unquoted(address)
         if not display and not address:
             continue
         raw = f"{_quoted(display)} <{address}>" if display else address
         found.append(Address(raw=raw, name=display or None, address=address.lower() or None))
     return found
+
+
+def _unquoted(text: str) -> str:
+    """`text` without one pair of quotes around all of it."""
+    if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1].strip()
+    return text
 
 
 def _quoted(display: str) -> str:
@@ -235,7 +260,8 @@ def _read_body(parts: _Parts, item: Item, ctx: SourceContext, note: Note) -> Non
         if cut:
             note(errors.TooLarge.code, f"a body part is longer than {limit} bytes; only the first {limit} were read")
             item.extraction = "partial"
-    bodies = [texts[id(p)] for p in parts.plain] or [html_to_text(texts[id(p)]) for p in parts.html]
+    html_texts = [html_to_text(texts[id(p)]) for p in parts.html]
+    bodies = [texts[id(p)] for p in parts.plain] or list(html_texts)
     if parts.html:
         item.body_html = sanitize_html("\n".join(texts[id(p)] for p in parts.html)) or None
     for part, alternative in parts.rtf:
@@ -250,6 +276,8 @@ def _read_body(parts: _Parts, item: Item, ctx: SourceContext, note: Note) -> Non
             note(exc.code, f"RTF body could not be read: {exc}")
             item.extraction = "partial"
     item.body = "\n\n".join(b.strip() for b in bodies if b.strip())
+    if parts.plain and html_texts:  # alternatives that differ: the HTML's own words are searchable too
+        item.body = with_other_renderings(item.body, html_texts)
 
 
 def _unclosed(msg: Message) -> bool:
@@ -290,16 +318,18 @@ def _note_protection(parts: _Parts, item: Item, note: Note) -> None:
         item.problems.append("signed message: the signature was not verified and is not indexed")
 
 
-def _tnef_children(data: bytes, at: str, item: Item, ctx: SourceContext, note: Note) -> tuple[list[Item], str]:
-    """Items for the files inside a TNEF part, and its body text; raises errors.Corrupt if unreadable."""
-    content = decode_tnef(data)
+def tnef_children(content: TnefContent, at: str, item: Item, ctx: SourceContext, note: Note,
+                  keep: Callable[[Problem], None]) -> tuple[list[Item], str]:
+    """Items for the files inside a decoded TNEF stream (children of `item`, at `at`/tnef[N]) and its
+    body text; its damage is noted. Problems of nested readers go to `keep`."""
     if content.damage:
         note(errors.Corrupt.code, f"winmail.dat is damaged: {content.damage}", at)
     children: list[Item] = []
     for number, inner in enumerate(content.files, start=1):
         item.attachment_names.append(inner.name)
-        children.extend(attachment_items(inner.data, inner.name, None, f"{at}/tnef[{number}]", item, ctx, note))
-    body = content.body or (html_to_text(content.html) if content.html else "")
+        member = Member(inner.data, inner.name, None, f"{at}/tnef[{number}]", item)
+        _split(member_items(member, ctx, note), children, keep)
+    body = tnef_body(content)
     if not body.strip() and content.rtf:
         try:
             body = mime_parts.rtf_to_text(content.rtf, ctx)
@@ -308,8 +338,25 @@ def _tnef_children(data: bytes, at: str, item: Item, ctx: SourceContext, note: N
     return children, body
 
 
-def _attachment_children(parts: _Parts, item: Item, locator: str, ctx: SourceContext, note: Note) -> list[Item]:
-    """Items for every attachment part (and the files inside them); TNEF bodies fill an empty email body."""
+def tnef_body(content: TnefContent) -> str:
+    """The text of a TNEF stream's plain body, with the words only its HTML body holds (or the HTML's text
+    alone); RTF is the caller's fallback, since it needs Tika."""
+    html = html_to_text(content.html) if content.html else ""
+    return with_other_renderings(content.body, [html]) if content.body and content.body.strip() else html
+
+
+def _split(produced: Iterator[Item | Problem], items: list[Item], keep: Callable[[Problem], None]) -> None:
+    for thing in produced:
+        if isinstance(thing, Item):
+            items.append(thing)
+        else:
+            keep(thing)
+
+
+def _attachment_children(parts: _Parts, item: Item, locator: str, ctx: SourceContext, note: Note,
+                         keep: Callable[[Problem], None]) -> list[Item]:
+    """Items for every attachment part (attached messages read as emails, other files through Tika);
+    TNEF bodies fill an empty email body. Problems of nested messages go to `keep`."""
     children: list[Item] = []
     for number, part in enumerate(parts.attachments, start=1):
         name = mime_parts.filename(part) or mime_parts.default_name(part, number)
@@ -319,15 +366,17 @@ def _attachment_children(parts: _Parts, item: Item, locator: str, ctx: SourceCon
             damage = part.defects[0].__class__.__name__ if part.defects else None
             if mime_parts.role(part) == "tnef":
                 try:
-                    inner, body = _tnef_children(data, at, item, ctx, note)
+                    inner, body = tnef_children(decode_tnef(data), at, item, ctx, note, keep)
                     children.extend(inner)
                     if body.strip() and not item.body:
                         item.body = body.strip()
                     continue
-                except errors.Corrupt as exc:
-                    damage = str(exc)  # index the container as it is, reported as damaged
+                except errors.Corrupt as exc:  # index the container as it is (to Tika), reported as damaged
+                    item.attachment_names.append(name)
+                    children.extend(attachment_items(data, name, part.get_content_type(), at, item, ctx, note, str(exc)))
+                    continue
             item.attachment_names.append(name)
-            children.extend(attachment_items(data, name, part.get_content_type(), at, item, ctx, note, damage))
+            _split(member_items(Member(data, name, part.get_content_type(), at, item), ctx, note, damage), children, keep)
         except RecursionError:
             note(errors.Corrupt.code, f"attachment {name!r} is nested too deeply to read (a MIME bomb?)", at)
         except Exception as exc:  # noqa: BLE001 - a hostile part must not cost the email and its other parts
@@ -335,16 +384,13 @@ def _attachment_children(parts: _Parts, item: Item, locator: str, ctx: SourceCon
     return children
 
 
-def message_items(msg: EmailMessage, ctx: SourceContext, locator: str) -> Iterator[Item | Problem]:
-    """Yield the email item for `msg` (at `locator` in its source) and its attachment items."""
+def message_items(msg: EmailMessage, ctx: SourceContext, locator: str, member: Member | None = None) -> Iterator[Item | Problem]:
+    """Yield the email item for `msg` (at `locator` in its source) and its attachment items. A `member`
+    (an attached message) makes the email a child of the member's parent, in the parent's family."""
     if not msg.keys():  # any RFC 5322 header block makes a message, however few or unusual its headers
         yield Problem(ctx.source_path, locator, errors.Corrupt.code, "no email headers found: not an email message")
         return
-    item_id = ctx.item_id(locator)
-    item = Item(
-        id=item_id, kind="email", channel="email", source_path=ctx.source_path, locator=locator,
-        source_sha256=ctx.source_sha256, custody=ctx.custody, family_id=item_id,
-    )
+    item = _email_item(ctx, locator, member)
     problems: list[Problem] = []
 
     def note(code: str, reason: str, at: str = locator, target: Item = item) -> None:
@@ -352,13 +398,24 @@ def message_items(msg: EmailMessage, ctx: SourceContext, locator: str) -> Iterat
         problems.append(Problem(ctx.source_path, at, code, reason, target.id))
 
     _read_headers(msg, item, note)
+    readpst_output.read_made_up_headers(msg, item, parse_addresses)
     parts = _sort_parts(msg)
     _read_body(parts, item, ctx, note)
     _note_structure(msg, parts, item, note)
     _note_protection(parts, item, note)
-    children = _attachment_children(parts, item, locator, ctx, note)
+    children = _attachment_children(parts, item, locator, ctx, note, problems.append)
     item.content_sha256 = text_sha256(item.body)
     item.dup_group = email_dup_key(item, children)  # needs the attachments' hashes: before the email is yielded
     yield item
     yield from children
     yield from problems
+
+
+def _email_item(ctx: SourceContext, locator: str, member: Member | None) -> Item:
+    item_id = ctx.item_id(locator)
+    item = Item(id=item_id, kind="email", channel="email", source_path=ctx.source_path, locator=locator,
+                source_sha256=ctx.source_sha256, custody=ctx.custody, family_id=item_id)
+    if member is not None:
+        item.family_id, item.parent_id, item.depth = member.parent.family_id, member.parent.id, member.parent.depth + 1
+        item.file_name, item.content_type, item.size = member.name, "message/rfc822", len(member.data)
+    return item

@@ -169,6 +169,11 @@ def header_texts(msg: Message, name: str) -> list[str]:
     return texts
 
 
+def raw_header_texts(msg: Message, name: str) -> list[str]:
+    """Every `name` header as written (unfolded, encoded words decoded), not parsed as an address list."""
+    return [(_redecode(str(raw)) or str(raw)).strip() for key, raw in msg.raw_items() if key.lower() == name.lower()]
+
+
 def header_text(msg: Message, name: str) -> str | None:
     """The decoded value of the first `name` header, or None."""
     texts = header_texts(msg, name)

@@ -7,13 +7,15 @@ is kept in `raw` when no SMTP address is stored); the date from the submit time,
 delivery time, else the transport headers' Date, else the creation time (noted on the
 item), with the original offset from the Date header when there is one; Message-ID,
 In-Reply-To and References from the transport headers or their MAPI properties. The body
-is the plain body; else the HTML body as text (extract-msg de-encapsulates HTML wrapped in
-RTF), kept sanitised in `body_html` too; else the RTF body through Tika.
+is the plain body (with the lines of the HTML body that hold words it lacks); else the HTML
+body as text (extract-msg de-encapsulates HTML wrapped in RTF), kept sanitised in `body_html`
+too; else the RTF body through Tika. A non-Unicode message's 8-bit strings are decoded in the
+code page `mapi_codepage` chooses from the message's signals (a detected one is reported).
 
-Attachments go through `attachment_items` (Tika). An attached Outlook message (msg-in-msg)
-is exported to bytes by extract-msg and handed to Tika like any other file, as `mime` does
-with message/rfc822: Tika's Outlook parser gives its headers and text, and its own
-attachments as embedded items. S/MIME: a clear-signed message is read from its signed
+Attachments go back to the registry (`nested.member_items`): files to Tika, and an attached
+Outlook message (msg-in-msg), exported to bytes by extract-msg, to this reader's `read_member`,
+so it becomes an email item of its own (sender, recipients, date, subject, its own attachments),
+a child of the message it is attached to. S/MIME: a clear-signed message is read from its signed
 content (the signature is not indexed); an encrypted one (IPM.Note.SMIME) keeps its headers
 and is reported `encrypted`.
 """
@@ -31,20 +33,16 @@ from indexer import errors
 from indexer.enrich.duplicates import email_dup_key
 from indexer.enrich.hashing import text_sha256
 from indexer.model import Address, Item, Problem
-from indexer.sources import mime_parts
-from indexer.sources.attachments import attachment_items
-from indexer.sources.base import SourceContext
-from indexer.sources.html_body import html_to_text, sanitize_html
+from indexer.sources import mapi_codepage, mime_parts
+from indexer.sources.base import Member, SourceContext
+from indexer.sources.html_body import html_to_text, sanitize_html, with_other_renderings
 from indexer.sources.mime import parse_addresses, parse_date, parse_message
+from indexer.sources.nested import member_items
 
 NAME = "msg"
 CHANNEL = "email"
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _TOLERANT = ErrorBehavior.ATTACH_SUPPRESS_ALL | ErrorBehavior.RTFDE | ErrorBehavior.STANDARDS_VIOLATION
-# Windows code pages (PR_INTERNET_CPID) whose Python codec name is not simply "cpNNN".
-_CODEPAGES = {65001: "utf-8", 20127: "us-ascii", 28591: "iso-8859-1", 28592: "iso-8859-2", 28595: "iso-8859-5",
-              28597: "iso-8859-7", 28605: "iso-8859-15", 936: "gb18030", 54936: "gb18030", 50220: "iso-2022-jp",
-              51932: "euc-jp", 949: "cp949", 20866: "koi8-r"}
 
 
 def accepts(path: Path, head: bytes) -> int:
@@ -56,10 +54,20 @@ def accepts(path: Path, head: bytes) -> int:
     return 95 if _holds_message(path) else 0
 
 
-def _holds_message(path: Path) -> bool:
+def accepts_member(member: Member) -> int:
+    """100 for an OLE member named .msg or declared an Outlook message; 95 for another OLE member that
+    holds a MAPI message; else 0."""
+    if not member.head.startswith(OLE_SIGNATURE):
+        return 0
+    if member.name.lower().endswith(".msg") or member.content_type == "application/vnd.ms-outlook":
+        return 100
+    return 95 if _holds_message(member.data) else 0
+
+
+def _holds_message(source: Path | bytes) -> bool:
     """True when extract-msg finds a message class in this OLE file (Word and Excel files have none)."""
     try:
-        with extract_msg.MSGFile(str(path), delayAttachments=True) as probe:
+        with extract_msg.MSGFile(str(source) if isinstance(source, Path) else source, delayAttachments=True) as probe:
             return bool(probe.classType)
     except Exception:  # noqa: BLE001 - accepts() must answer, not raise: an unreadable file is not ours to claim
         return False
@@ -67,25 +75,58 @@ def _holds_message(path: Path) -> bool:
 
 def read(path: Path, ctx: SourceContext) -> Iterator[Item | Problem]:
     """The message in `path` and its attachments; an unreadable file raises errors.Corrupt."""
+    message, codepage = _open(str(path))
     try:
-        message = extract_msg.openMsg(str(path), strict=False, delayAttachments=True, errorBehavior=_TOLERANT)
-    except Exception as exc:  # noqa: BLE001 - extract-msg and olefile raise many types on damaged files
-        raise errors.Corrupt(f"not a readable Outlook message ({exc.__class__.__name__}: {exc})") from exc
-    try:
-        yield from _message_items(message, ctx)
+        yield from _message_items(message, codepage, ctx, "", None)
     finally:
         message.close()
 
 
-def _message_items(message, ctx: SourceContext) -> Iterator[Item | Problem]:
-    item_id = ctx.item_id("")
-    item = Item(id=item_id, kind="email", channel=CHANNEL, source_path=ctx.source_path, locator="",
-                source_sha256=ctx.source_sha256, custody=ctx.custody, family_id=item_id)
+def read_member(member: Member, ctx: SourceContext) -> Iterator[Item | Problem]:
+    """The Outlook message in `member` as an email item (a child of `member.parent`) and its attachments."""
+    message, codepage = _open(member.data)
+    try:
+        yield from _message_items(message, codepage, ctx, member.locator, member)
+    finally:
+        message.close()
+
+
+def _open(source: str | bytes) -> tuple:
+    """(the message in a file (path) or in bytes, the code page chosen for its 8-bit strings or None);
+    raises errors.Corrupt when extract-msg cannot open it."""
+    message = _open_with(source)
+    try:
+        codepage = mapi_codepage.choose(message, mapi_codepage.string8_streams(message))
+    except Exception as exc:  # noqa: BLE001 - olefile raises many types on a damaged directory or stream
+        message.close()
+        raise errors.Corrupt(f"not a readable Outlook message ({exc.__class__.__name__}: {exc})") from exc
+    if codepage is None or mapi_codepage.codec_name(message.stringEncoding) == codepage.codec:
+        return message, codepage
+    message.close()  # extract-msg decodes strings as it reads them: open again, telling it the code page
+    return _open_with(source, overrideEncoding=codepage.codec), codepage
+
+
+def _open_with(source: str | bytes, **options):
+    try:
+        return extract_msg.openMsg(source, strict=False, delayAttachments=True, errorBehavior=_TOLERANT, **options)
+    except Exception as exc:  # noqa: BLE001 - extract-msg and olefile raise many types on damaged files
+        raise errors.Corrupt(f"not a readable Outlook message ({exc.__class__.__name__}: {exc})") from exc
+
+
+def _message_items(message, codepage: mapi_codepage.Choice | None, ctx: SourceContext, locator: str,
+                   member: Member | None) -> Iterator[Item | Problem]:
+    item = _email_item(ctx, locator, member)
     problems: list[Problem] = []
 
-    def note(code: str, reason: str, at: str = "", target: Item = item) -> None:
+    def note(code: str, reason: str, at: str = locator, target: Item = item) -> None:
         target.problems.append(reason)
         problems.append(Problem(ctx.source_path, at, code, reason, target.id))
+
+    if codepage is not None and codepage.guessed:
+        note(errors.Corrupt.code, "the message declares no code page for its text (no PR_MESSAGE_CODEPAGE, internet "
+             f"code page, HTML charset or locale that fits); it was decoded as {codepage.codec}, detected from the "
+             "text itself, so some words may be wrong")
+        item.extraction = "partial"
 
     class_type = (message.classType or "").lower()
     headers = _transport_headers(message, note)
@@ -95,8 +136,8 @@ def _message_items(message, ctx: SourceContext) -> Iterator[Item | Problem]:
         note(errors.Encrypted.code, "the message is S/MIME encrypted (IPM.Note.SMIME); only its headers were indexed")
         item.extraction = "failed"
     else:
-        _read_body(message, item, ctx, note)
-        children = _attachment_children(message, item, ctx, note)
+        _read_body(message, codepage, item, ctx, note)
+        children = _attachment_children(message, item, ctx, note, problems.append)
         if class_type.endswith("smime.multipartsigned"):
             item.problems.append("signed message: the signature was not verified and is not indexed")
     item.content_sha256 = text_sha256(item.body)
@@ -104,6 +145,16 @@ def _message_items(message, ctx: SourceContext) -> Iterator[Item | Problem]:
     yield item
     yield from children
     yield from problems
+
+
+def _email_item(ctx: SourceContext, locator: str, member: Member | None) -> Item:
+    item_id = ctx.item_id(locator)
+    item = Item(id=item_id, kind="email", channel=CHANNEL, source_path=ctx.source_path, locator=locator,
+                source_sha256=ctx.source_sha256, custody=ctx.custody, family_id=item_id)
+    if member is not None:
+        item.family_id, item.parent_id, item.depth = member.parent.family_id, member.parent.id, member.parent.depth + 1
+        item.file_name, item.content_type, item.size = member.name, "application/vnd.ms-outlook", len(member.data)
+    return item
 
 
 def _stream(message, name: str) -> str | None:
@@ -145,7 +196,7 @@ def _read_fields(message, headers, item: Item, note) -> None:
     item.references = (_header(headers, "references") or _stream(message, "__substg1.0_1039") or "").split()
 
 
-def _address(name: str | None, smtp: str | None, other: str | None) -> Address | None:
+def mapi_address(name: str | None, smtp: str | None, other: str | None) -> Address | None:
     """An Address from MAPI name / SMTP / native address; X500 and other non-SMTP addresses stay only in `raw`."""
     if other and not smtp and "@" in other and not other.startswith("/"):
         smtp = other
@@ -166,7 +217,7 @@ def _sender(message, headers) -> Address | None:
         if found:
             return found[0]
     for name, smtp, other in (("0C1A", "5D01", "0C1F"), ("0042", "5D02", "0065")):
-        sender = _address(*(_stream(message, f"__substg1.0_{tag}") for tag in (name, smtp, other)))
+        sender = mapi_address(*(_stream(message, f"__substg1.0_{tag}") for tag in (name, smtp, other)))
         if sender:
             return sender
     return None
@@ -175,7 +226,7 @@ def _sender(message, headers) -> Address | None:
 def _read_recipients(message, headers, item: Item) -> None:
     by_type = {RecipientType.TO: item.to, RecipientType.CC: item.cc, RecipientType.BCC: item.bcc}
     for recipient in getattr(message, "recipients", None) or []:
-        address = _address(recipient.name, recipient.smtpAddress, recipient.getStringStream("__substg1.0_3003"))
+        address = mapi_address(recipient.name, recipient.smtpAddress, recipient.getStringStream("__substg1.0_3003"))
         if address and recipient.type in by_type:
             by_type[recipient.type].append(address)
     if not (item.to or item.cc or item.bcc) and headers is not None:
@@ -205,8 +256,9 @@ def _read_date(message, headers, item: Item) -> None:
         item.problems.append("the message has no sent or received time; its date is the time the .msg was created")
 
 
-def _html(message) -> str | None:
-    """The HTML body, stored or de-encapsulated from RTF; never one extract-msg made up from the plain body."""
+def _html(message, codepage: mapi_codepage.Choice | None) -> str | None:
+    """The HTML body, stored or de-encapsulated from RTF; never one extract-msg made up from the plain body.
+    Its bytes are read in the internet code page, else the charset it declares, else the strings' code page."""
     data = message.getStream("__substg1.0_10130102")
     if data is None:
         deencapsulated = getattr(message, "deencapsulatedRtf", None)
@@ -217,23 +269,24 @@ def _html(message) -> str | None:
         return data
     if not data:
         return None
-    codepage = message.getPropertyVal("3FDE0003")  # PR_INTERNET_CPID
-    charset = _CODEPAGES.get(codepage, f"cp{codepage}") if isinstance(codepage, int) else "utf-8"
+    charset = (mapi_codepage.codec_for(message.getPropertyVal("3FDE0003")) or mapi_codepage.html_charset(data)
+               or (codepage.codec if codepage else "utf-8"))
     return mime_parts.decode_bytes(data, charset)[0]
 
 
-def _read_body(message, item: Item, ctx: SourceContext, note) -> None:
+def _read_body(message, codepage: mapi_codepage.Choice | None, item: Item, ctx: SourceContext, note) -> None:
     """Plain body, else HTML as text, else RTF through Tika; any HTML is also kept sanitised."""
     try:
         plain = getattr(message, "body", None) or ""
-        html = _html(message)
+        html = _html(message, codepage)
     except Exception as exc:  # noqa: BLE001 - RTF de-encapsulation raises many types on damaged RTF
         note(errors.Corrupt.code, f"the message body could not be decoded ({exc.__class__.__name__}: {exc})")
         item.extraction = "partial"
         plain, html = "", None
     if html:
         item.body_html = sanitize_html(html) or None
-    text = plain.strip() or (html_to_text(html) if html else "")
+    html_text = html_to_text(html) if html else ""
+    text = with_other_renderings(plain.strip(), [html_text]) if plain.strip() else html_text
     rtf = getattr(message, "rtfBody", None)
     if not text and rtf:
         try:
@@ -252,8 +305,9 @@ def _attachment_name(attachment, number: int) -> str:
     return f"attachment-{number}"
 
 
-def _attachment_children(message, item: Item, ctx: SourceContext, note) -> list[Item]:
-    """Items for every attachment; embedded messages are exported to .msg bytes for Tika."""
+def _attachment_children(message, item: Item, ctx: SourceContext, note, keep) -> list[Item]:
+    """Items for every attachment, through the registry: an embedded message is exported to .msg bytes
+    and read as an email; problems of nested readers go to `keep`."""
     try:
         attachments = list(getattr(message, "attachments", None) or [])
     except Exception as exc:  # noqa: BLE001 - extract-msg raises many types on damaged attachment tables
@@ -264,7 +318,7 @@ def _attachment_children(message, item: Item, ctx: SourceContext, note) -> list[
     attachments = [a for a in attachments if getattr(a, "mimetype", None) not in mime_parts.SIGNATURE_TYPES]
     children: list[Item] = []
     for number, attachment in enumerate(attachments, start=1):
-        name, at = _attachment_name(attachment, number), f"/attachment[{number}]"
+        name, at = _attachment_name(attachment, number), f"{item.locator}/attachment[{number}]"
         content_type = getattr(attachment, "mimetype", None)
         item.attachment_names.append(name)
         try:
@@ -280,7 +334,8 @@ def _attachment_children(message, item: Item, ctx: SourceContext, note) -> list[
             else:
                 note(errors.Corrupt.code, f"attachment {name!r} could not be read by extract-msg ({kind.name.lower()})", at)
                 continue
-            children.extend(attachment_items(data, name, content_type, at, item, ctx, note))
+            for got in member_items(Member(data, name, content_type, at, item), ctx, note):
+                (children.append if isinstance(got, Item) else keep)(got)
         except Exception as exc:  # noqa: BLE001 - a hostile attachment must not cost the message and the others
             note("reader_error", f"attachment {name!r} could not be read: {exc.__class__.__name__}: {exc}", at)
     return children

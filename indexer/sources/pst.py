@@ -10,7 +10,11 @@ The folder (it needs about as much temporary space as the store) is deleted when
 the evidence itself is only ever read. readpst runs without -b: a message whose only body is
 RTF keeps it (readpst attaches it as `rtf-body.rtf`, read here as the body), and where a plain or
 HTML body exists that RTF copy is dropped as the same text again. readpst does not mark which
-items were deleted, so recovered deleted items look like the others.
+items were deleted, so recovered deleted items look like the others. A message attached to a
+message is written by readpst as a message/rfc822 part opening with an `>From "sender" <ctime>`
+envelope line; it is read as an email of its own (`nested`, `eml.read_member`), and what readpst
+makes up (a `<MAILER-DAEMON>` sender, display-name recipient lists) is read for what it stands for
+(`readpst_output`).
 
 Why readpst and not libpff-python (pypff), measured on the two sample stores (2-3 items each, a
 Python timing loop of 30 runs): libpff walks a store in 3-4 ms against readpst's 8-10 ms (process
@@ -40,7 +44,6 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from email.message import EmailMessage
 from pathlib import Path
 
 from indexer import errors
@@ -48,13 +51,13 @@ from indexer.enrich.hashing import text_sha256
 from indexer.model import Item, Problem
 from indexer.sources.base import SourceContext, foreign_format
 from indexer.sources.mime import message_items, parse_message
+from indexer.sources.readpst_output import rtf_body_as_body
 
 NAME = "pst"
 CHANNEL = "email"
 MAGIC = b"!BDN"
 EXTENSIONS = (".pst", ".ost")
 READPST_ARGS = ("-D", "-e", "-8")  # deleted items too; one file per item with extensions; UTF-8 bodies
-RTF_BODY_NAME = "rtf-body.rtf"  # readpst's attachment holding a message's RTF body
 TIMEOUT_SECONDS = 300  # plus one second per MiB of store
 _SUMMARY = re.compile(r'^\s*"(?P<folder>.*)" - (?P<done>\d+) items done, (?P<skipped>\d+) items skipped\.\s*$')
 _UNICODE_VERSIONS = (23, 36)  # wVer: 14/15 ANSI (32-bit), 23 Unicode, 36 Unicode with 4 KiB pages
@@ -168,27 +171,6 @@ def output_items(out: Path, ctx: SourceContext) -> Iterator[Item | Problem]:
                               f"readpst wrote an item of an unexpected kind ({path.name!r}); not indexed")
         except Exception as exc:  # noqa: BLE001 - one hostile item must not cost the rest of the store
             yield Problem(ctx.source_path, locator, "reader_error", f"{exc.__class__.__name__}: {exc}")
-
-
-def rtf_body_as_body(msg: EmailMessage) -> EmailMessage:
-    """readpst attaches a message's RTF body as `rtf-body.rtf`. Drop it when the message has a plain
-    or HTML body (it is the same text again); otherwise make it a body part, so `mime` reads it."""
-    for part in msg.walk():
-        if part.get_filename() != RTF_BODY_NAME or part.get_content_type() not in ("application/rtf", "text/rtf"):
-            continue
-        if _has_text_body(msg):
-            container = next(p for p in msg.walk() if p.is_multipart() and part in p.get_payload())
-            container.get_payload().remove(part)
-        else:
-            del part["Content-Disposition"]
-            part.del_param("name")
-        break
-    return msg
-
-
-def _has_text_body(msg: EmailMessage) -> bool:
-    return any(p.get_content_type() in ("text/plain", "text/html") and p.get_content_disposition() != "attachment"
-               and not p.get_filename() for p in msg.walk())
 
 
 def _card_item(text: str, suffix: str, locator: str, ctx: SourceContext) -> Item:

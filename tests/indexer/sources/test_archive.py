@@ -9,6 +9,7 @@ import random
 import shutil
 import uuid
 import zipfile
+from email.message import EmailMessage
 from pathlib import Path
 
 import docx
@@ -114,6 +115,74 @@ def test_zip_members_are_children_of_the_archive_item(services, settings, ingest
     for word, locator in [("mugwort", "docs/report.docx"), ("tansy", "notes.txt"), ("yarrow", "inner.zip!/deep.txt")]:
         assert [h["id"] for h in _search(services, settings, word, custodian)] == [items["bundle.zip", locator]["id"]]
     assert {e["code"] for e in report} <= {"no_text"}  # only the docx thumbnail, which has no text
+
+
+def test_messages_in_a_zip_are_read_as_emails(services, settings, ingest_files, corpora, tmp_path):
+    """An .eml (here with an mbox envelope line, as mail exported one message per file often has) and a
+    .msg inside a zip go through the email readers: email items with fields and their own attachments."""
+    message = EmailMessage()
+    message["From"] = "Ann Official <ann@dept.gov.uk>"
+    message["To"] = "bob@dept.gov.uk"
+    message["Subject"] = "Zipped minutes"
+    message["Date"] = "Tue, 03 Mar 2020 10:00:00 +0000"
+    message["Message-ID"] = "<zipped-1@dept.gov.uk>"
+    message.set_content("The zipped message mentions sorrelwick.")
+    message.add_attachment(docx_bytes("the annex mentions burdockfen"), maintype="application",
+                           subtype="vnd.openxmlformats-officedocument.wordprocessingml.document", filename="annex.docx")
+    path = tmp_path / "export.zip"
+    path.write_bytes(_zip({"mail/minutes.eml": b"From ann@dept.gov.uk Tue Mar  3 10:00:00 2020\n" + message.as_bytes(),
+                           "mail/test.msg": (corpora / "msg/msgextractor-strangeDate.msg").read_bytes()}))
+    custodian = _custodian()
+    _, report = ingest_files([path], custodian=custodian)
+
+    items = _items(services, settings, custodian)
+    top, eml, msg = items["export.zip", ""], items["export.zip", "mail/minutes.eml"], items["export.zip", "mail/test.msg"]
+    annex = items["export.zip", "mail/minutes.eml/attachment[1]"]
+    assert (eml["kind"], eml["subject"], eml["from"]["address"], eml["date"]) == ("email", "Zipped minutes", "ann@dept.gov.uk", "2020-03-03T10:00:00Z")
+    assert (eml["parent_id"], eml["family_id"], eml["file_name"], eml["message_id"]) == (top["id"], top["id"], "minutes.eml", "<zipped-1@dept.gov.uk>")
+    assert eml["body"] == "The zipped message mentions sorrelwick."
+    assert (annex["kind"], annex["parent_id"], annex["family_id"], annex["depth"]) == ("attachment", eml["id"], top["id"], 2)
+    assert (msg["kind"], msg["subject"], msg["parent_id"]) == ("email", "MSG Test File", top["id"])
+    assert [a["address"] for a in msg["to"]] == ["time2talk@online-convert.com"]
+    assert [h["id"] for h in _search(services, settings, "burdockfen", custodian)] == [annex["id"]]
+    assert not [e for e in report if e["code"] in ("corrupt", "reader_error")]
+
+
+def test_a_zip_attached_to_an_email_is_opened_and_its_message_read(services, settings, ingest_files, tmp_path):
+    """The registry reads an email's zip attachment as it reads a top-level zip, and the .eml inside it
+    as an email: the same readers at every level, not Tika's text of the whole zip."""
+    inner = EmailMessage()
+    inner["From"] = "Carol Jones <carol@dhsc.gov.uk>"
+    inner["To"] = "dan@dhsc.gov.uk"
+    inner["Subject"] = "Archived thread"
+    inner["Date"] = "Mon, 02 Mar 2020 09:00:00 +0000"
+    inner.set_content("The archived message mentions thistlecombe.")
+    outer = EmailMessage()
+    outer["From"] = "Ann Official <ann@dept.gov.uk>"
+    outer["To"] = "bob@dept.gov.uk"
+    outer["Subject"] = "The old mail, zipped"
+    outer["Date"] = "Tue, 03 Mar 2020 10:00:00 +0000"
+    outer.set_content("Zipped as asked.")
+    outer.add_attachment(_zip({"old/thread.eml": inner.as_bytes(), "old/notes.txt": b"notes mention brackenholt"}),
+                         maintype="application", subtype="zip", filename="old-mail.zip")
+    path = tmp_path / "outer.eml"
+    path.write_bytes(outer.as_bytes())
+    custodian = _custodian()
+    _, report = ingest_files([path], custodian=custodian)
+
+    items = _items(services, settings, custodian)
+    email, zipped = items["outer.eml", ""], items["outer.eml", "/attachment[1]"]
+    thread, notes = items["outer.eml", "/attachment[1]!/old/thread.eml"], items["outer.eml", "/attachment[1]!/old/notes.txt"]
+    assert (zipped["kind"], zipped["file_name"], zipped["parent_id"], zipped["content_type"]) == (
+        "attachment", "old-mail.zip", email["id"], "application/zip")
+    assert zipped["body"].splitlines() == ["old/thread.eml", "old/notes.txt"]
+    assert (thread["kind"], thread["subject"], thread["from"]["address"], thread["date"]) == (
+        "email", "Archived thread", "carol@dhsc.gov.uk", "2020-03-02T09:00:00Z")
+    assert (thread["parent_id"], thread["family_id"], thread["depth"]) == (zipped["id"], email["id"], 2)
+    assert (notes["parent_id"], notes["family_id"]) == (zipped["id"], email["id"])
+    assert [h["id"] for h in _search(services, settings, "thistlecombe", custodian)] == [thread["id"]]
+    assert [h["id"] for h in _search(services, settings, "brackenholt", custodian)] == [notes["id"]]
+    assert report == []
 
 
 def test_zip_based_documents_are_not_archives(tmp_path):

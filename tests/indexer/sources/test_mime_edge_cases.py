@@ -126,6 +126,48 @@ def test_tnef_files_become_attachments_and_its_body_fills_an_empty_email(service
     assert summary.items_by_kind == {"email": 1, "attachment": len(children)}
 
 
+def _mapi_strings(props: dict[int, str]) -> bytes:
+    """attMsgProps holding PT_UNICODE MAPI properties (count, then type, id, value count, length, padded UTF-16)."""
+    encoded = b"".join(struct.pack("<HHII", 0x001F, tag, 1, len(value.encode("utf-16-le")) + 2)
+                       + value.encode("utf-16-le") + b"\x00\x00" + b"\x00" * (-(len(value.encode("utf-16-le")) + 2) % 4)
+                       for tag, value in props.items())
+    return _tnef_attribute(1, 0x9003, 0x0006, struct.pack("<I", len(props)) + encoded)
+
+
+def _tnef_message(subject: str, sent: tuple[int, ...], sender: tuple[str, str], html: str,
+                  files: tuple[tuple[str, bytes], ...]) -> bytes:
+    """A whole message as Outlook writes winmail.dat (MS-OXTNEF): message class, subject and sent time as
+    TNEF attributes, the sender and the HTML body (its only body) as MAPI properties, then the files."""
+    stream = _tnef(files=())
+    stream += _tnef_attribute(1, 0x8008, 0x0007, b"IPM.Microsoft Mail.Note\x00")  # attMessageClass
+    stream += _tnef_attribute(1, 0x8004, 0x0001, subject.encode("cp1252") + b"\x00")  # attSubject
+    stream += _tnef_attribute(1, 0x8005, 0x0003, struct.pack("<7H", *sent, 0))  # attDateSent
+    stream += _mapi_strings({0x0C1A: sender[0], 0x5D01: sender[1]})  # PR_SENDER_NAME, PR_SENDER_SMTP_ADDRESS
+    stream += _mapi_binary(0x1013, html.encode("utf-8"))  # PR_HTML
+    return stream + _tnef(files=files)[len(_tnef(files=())):]
+
+
+def test_loose_tnef_file_is_read_as_an_email_with_its_html_body(services, settings, ingest_files, tmp_path):
+    """A winmail.dat saved on its own: Tika would keep the subject and file names and drop the HTML body."""
+    custodian = _custodian("Tnef Loose")
+    path = tmp_path / "winmail.dat"
+    path.write_bytes(_tnef_message("Loose minutes", (2020, 3, 3, 10, 0, 0), ("Carol Jones", "carol@dhsc.gov.uk"),
+                                   "<html><body><p>The HTML body mentions <b>gannetholm</b>.</p></body></html>",
+                                   files=(("annex.docx", _docx("annex about sedgewick")),)))
+    _, report = ingest_files([path], custodian=custodian)
+
+    assert report == []
+    email, *children = _docs(services, settings, custodian)
+    assert (email["kind"], email["subject"], email["date"]) == ("email", "Loose minutes", "2020-03-03T10:00:00Z")
+    assert email["from"]["address"] == "carol@dhsc.gov.uk" and email["from"]["name"] == "Carol Jones"
+    assert email["body"] == "The HTML body mentions\ngannetholm\n."
+    assert "<b>gannetholm</b>" in email["body_html"]
+    assert [h["id"] for h in _search(services, settings, "gannetholm", custodian)] == [email["id"]]
+    annex = next(c for c in children if c["file_name"] == "annex.docx")
+    assert (annex["locator"], annex["parent_id"]) == ("/tnef[1]", email["id"])
+    assert [h["id"] for h in _search(services, settings, "sedgewick", custodian)] == [annex["id"]]
+
+
 def test_tnef_html_or_rtf_body_is_used_only_when_the_email_has_no_text(services, settings, ingest_files, tmp_path):
     custodian = _custodian("Tnef Html")
     empty = _write(tmp_path, "empty.eml", _with_winmail("Html wrapped", _tnef(html="<p>Budget <b>heronfield</b> agreed</p>")))
@@ -272,6 +314,24 @@ def test_html_only_body_is_searchable_and_kept_sanitised_for_display(services, s
     for banned in ("script", "onload", "onclick", "style", "tracker.example", "javascript:", "iframe", "evil.example", "<input"):
         assert banned not in shown.lower(), banned
     assert _search(services, settings, "scriptword", custodian) == []
+
+
+def test_words_only_in_the_html_alternative_are_searchable(services, settings, ingest_files, tmp_path):
+    """Clients write diverging alternatives (Outlook puts its signature and a table in the HTML only):
+    every alternative's words are searchable, the text both share is in the body once."""
+    custodian = _custodian("Html Alternative")
+    message = _message("Diverging alternatives", "The shared paragraph mentions the quarterly grantmoor figures.")
+    message.add_alternative("<html><body><p>The shared paragraph mentions the quarterly grantmoor figures.</p>"
+                            "<table><tr><td>Only the HTML table names</td><td>fennelbrook</td></tr></table>"
+                            "<p>Sent from the minister&#39;s office</p></body></html>", subtype="html")
+    _, report = ingest_files([_write(tmp_path, "alternatives.eml", message)], custodian=custodian)
+
+    assert report == []
+    (email,) = _docs(services, settings, custodian)
+    assert [h["id"] for h in _search(services, settings, "fennelbrook", custodian)] == [email["id"]]
+    assert [h["id"] for h in _search(services, settings, '"minister\'s office"', custodian)] == [email["id"]]
+    assert email["body"].startswith("The shared paragraph mentions the quarterly grantmoor figures.")
+    assert email["body"].count("grantmoor") == 1
 
 
 def test_sanitiser_drops_remote_and_active_content():
@@ -533,3 +593,29 @@ def test_an_unparsable_header_loses_only_itself(tmp_path, source_context):
     assert (email.date, email.timezone, email.extraction) == ("2009-11-17T19:36:14Z", "-08:00", "ok")
     assert email.to == [] and [a.address for a in email.cc] == ["bob@example.org"]
     assert (email.subject, email.sender.address) == ("survey results", "alice@example.org")
+
+
+def _forwarded(subject: str, inner: EmailMessage) -> EmailMessage:
+    message = _message(subject, f"Forwarding {inner['Subject']}.")
+    message.add_attachment(inner)  # message/rfc822
+    return message
+
+
+def test_attached_messages_are_read_as_emails_down_to_the_nesting_limit(tmp_path, source_context):
+    from indexer.model import Item
+    from indexer.sources import eml
+    from indexer.sources.base import Limits
+
+    innermost = _message("Level three", "The innermost text mentions wrenfallow.")
+    path = _write(tmp_path, "chain.eml", _forwarded("Level one", _forwarded("Level two", innermost)))
+    produced = list(eml.read(path, source_context(path, "MIME Nesting", limits=Limits(max_nesting_depth=1))))
+    items = {p.locator: p for p in produced if isinstance(p, Item)}
+    problems = [p for p in produced if not isinstance(p, Item)]
+
+    second, third = items["/attachment[1]"], items["/attachment[1]/attachment[1]"]
+    assert (second.kind, second.subject, second.parent_id, second.depth) == ("email", "Level two", items[""].id, 1)
+    # One level past the limit: not read as an email, but its text is still indexed, and that is reported.
+    assert (third.kind, third.parent_id) == ("attachment", second.id)
+    assert "wrenfallow" in third.body
+    assert [(p.code, p.locator, p.item_id) for p in problems] == [("too_large", "/attachment[1]/attachment[1]", third.id)]
+    assert "nested 2 levels deep" in problems[0].reason

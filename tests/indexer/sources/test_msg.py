@@ -165,20 +165,27 @@ def test_outlook_message_saved_as_eml_is_read_as_msg(services, settings, ingest_
 # --- generated variants -------------------------------------------------------------------------
 
 @pytest.mark.corpora(sibling="test_generated_embedded_msg_is_read_with_its_attachments")
-def test_embedded_msg_is_handed_to_tika_with_its_attachments(services, settings, ingest_files, corpora, tmp_path):
+def test_embedded_msg_becomes_an_email_with_its_own_attachments(services, settings, ingest_files, corpora, tmp_path):
     path = tmp_path / "forward.msg"
     path.write_bytes(_embed(corpora / STRANGE_DATE, corpora / OUTLOOK_AS_EML, "Newsletter"))
     custodian = _custodian("Msg In Msg")
-    ingest_files([path], custodian=custodian)
+    _, report = ingest_files([path], custodian=custodian)
     email, embedded, *inner = _docs(services, settings, custodian)
 
     assert email["attachment_names"] == ["Newsletter.msg"]
-    assert (embedded["file_name"], embedded["locator"], embedded["parent_id"]) == ("Newsletter.msg", "/attachment[1]", email["id"])
-    assert "Prüfung Personalwesen" in embedded["body"]
-    assert sorted((i["file_name"], i["parent_id"]) for i in inner) == sorted(
-        (name, embedded["id"]) for name in ("newsletter.png", "spacer.gif", "image004.jpg", "image006.jpg", "image008.jpg"))
-    assert all(i["locator"].startswith("/attachment[1]!/") for i in inner)
-    assert [h["id"] for h in _search(services, settings, "Personalwesen", custodian) if h["kind"] == "attachment"] == [embedded["id"]]
+    # The attached message is read by the msg reader, as a top-level one: fields, not a Tika text blob.
+    assert (embedded["kind"], embedded["file_name"], embedded["locator"]) == ("email", "Newsletter.msg", "/attachment[1]")
+    assert (embedded["parent_id"], embedded["family_id"], embedded["depth"]) == (email["id"], email["id"], 1)
+    assert embedded["subject"] == "Newsletter Prüfung Personalwesen / Prüfung Eröffnungsbilanz"
+    assert embedded["from"]["address"] == "nueblingv@w-vwa.de"
+    assert [a["address"] for a in embedded["to"]] == ["a.gaiser-schoenenborn@kreis-tuebingen.de"]
+    assert (embedded["date"], embedded["message_id"]) == ("2017-09-18T10:00:18Z", "<20170918100018.6AE0948009C@www.w-vwa.de>")
+    assert embedded["attachment_names"] == ["newsletter.png", "spacer.gif", "image004.jpg", "image006.jpg", "image008.jpg"]
+    assert sorted((i["file_name"], i["locator"], i["parent_id"], i["family_id"]) for i in inner) == sorted(
+        (name, f"/attachment[1]/attachment[{n}]", embedded["id"], email["id"]) for n, name in
+        enumerate(("newsletter.png", "spacer.gif", "image004.jpg", "image006.jpg", "image008.jpg"), start=1))
+    assert [h["id"] for h in _search(services, settings, "Personalwesen", custodian)] == [embedded["id"]]
+    assert not [e for e in report if e["code"] in ("corrupt", "reader_error")]
 
 
 def test_encrypted_msg_is_reported_and_its_headers_indexed(services, settings, ingest_files, tmp_path):
@@ -255,6 +262,60 @@ def test_exchange_sender_keeps_x500_raw_and_prefers_smtp(services, settings, ing
     assert not any("creation time" in p for p in emails["exchange-only.msg"].get("problems", []))
     assert _parsed(emails["with-smtp.msg"]["from"]) == {"raw": "Jane Smith <Jane.Smith@dhsc.gov.uk>", "name": "Jane Smith",
                                                "address": "jane.smith@dhsc.gov.uk"}
+
+
+def _ansi_msg(encoding: str, subject: str, body: str, sender: tuple[str, str], recipient: tuple[str, str],
+              fixed: dict[int, int], html_charset: str | None) -> bytes:
+    """A non-Unicode .msg as an older Outlook writes one (MS-OXMSG): 8-bit string streams (PT_STRING8,
+    `...001E`) in the writer's code page, PR_MESSAGE_CODEPAGE left out, the code page only implied by
+    the fixed properties in `fixed` (tag → value) and by the charset the HTML body declares."""
+    meta = f'<meta http-equiv="Content-Type" content="text/html; charset={html_charset}">' if html_charset else ""
+    html = f"<html><head>{meta}</head><body><p>{body}</p></body></html>"
+    streams = {
+        ("__properties_version1.0",): b"\x00" * 8 + struct.pack("<IIII", 1, 0, 1, 0) + b"\x00" * 8 + b"".join(
+            struct.pack("<IIQ", tag, 6, value) for tag, value in fixed.items()),
+        ("__substg1.0_001A001E",): b"IPM.Note",
+        ("__substg1.0_0037001E",): subject.encode(encoding),
+        ("__substg1.0_1000001E",): body.encode(encoding),
+        ("__substg1.0_10130102",): html.encode(encoding),
+        ("__substg1.0_0C1A001E",): sender[0].encode(encoding),
+        ("__substg1.0_0C1F001E",): sender[1].encode("ascii"),
+        ("__substg1.0_0C1E001E",): b"SMTP",
+        ("__recip_version1.0_#00000000", "__properties_version1.0"): b"\x00" * 8 + struct.pack("<IIQ", 0x0C150003, 6, 1),
+        ("__recip_version1.0_#00000000", "__substg1.0_3001001E"): recipient[0].encode(encoding),
+        ("__recip_version1.0_#00000000", "__substg1.0_3003001E"): recipient[1].encode("ascii"),
+    }
+    return ole_bytes(streams)
+
+
+def test_msg_without_message_codepage_is_decoded_from_its_other_signals(services, settings, ingest_files, tmp_path):
+    """A Big5 message with PR_INTERNET_CPID 950, locale 1028 (zh-TW) and a big5 HTML body, but no
+    PR_MESSAGE_CODEPAGE: extract-msg alone reads it as ISO-8859-15 mojibake. A message with no signal
+    at all is decoded by detection, and that guess is reported."""
+    body = "本週預算會議決定增加疫苗採購。"
+    big5 = tmp_path / "big5.msg"
+    big5.write_bytes(_ansi_msg("big5", "預算會議紀要", body, ("王小明", "wang@example.tw"), ("陳大文", "chan@example.tw"),
+                               {0x3FDE0003: 950, 0x3FF10003: 1028}, "big5"))
+    silent = tmp_path / "silent.msg"
+    silent.write_bytes(_ansi_msg("cp1251", "Протокол совещания", "Совещание по бюджету утвердило закупку вакцин для регионов.",
+                                 ("Иван Петров", "ivan@example.ru"), ("Анна Смирнова", "anna@example.ru"), {}, None))
+    custodian = _custodian("Msg Codepage")
+    _, report = ingest_files([big5, silent], custodian=custodian)
+    emails = {Path(d["source_path"]).name: d for d in _docs(services, settings, custodian)}
+
+    chinese = emails["big5.msg"]
+    assert (chinese["subject"], chinese["body"]) == ("預算會議紀要", body)
+    assert _parsed(chinese["from"]) == {"raw": "王小明 <wang@example.tw>", "name": "王小明", "address": "wang@example.tw"}
+    assert [a["raw"] for a in chinese["to"]] == ["陳大文 <chan@example.tw>"]
+    assert body in chinese["body_html"]
+    assert [h["id"] for h in _search(services, settings, "疫苗", custodian)] == [chinese["id"]]
+    assert not [e for e in report if e["source_path"].endswith("big5.msg")]
+
+    russian = emails["silent.msg"]
+    assert russian["subject"] == "Протокол совещания" and russian["from"]["name"] == "Иван Петров"
+    guessed = [e for e in report if e["source_path"].endswith("silent.msg")]
+    assert [(e["code"], e["item_id"]) for e in guessed] == [("corrupt", russian["id"])]
+    assert "detected" in guessed[0]["reason"]
 
 
 def test_damaged_msg_is_reported_corrupt(ingest_files, tmp_path):
@@ -366,11 +427,14 @@ def test_generated_embedded_msg_is_read_with_its_attachments(services, settings,
     path.write_bytes(msg_bytes(Message(subject="Fwd: Inner briefing", attachments=[Attachment("Inner briefing", message=inner)])))
     custodian = _custodian("Msg Generated In Msg")
     _, report = ingest_files([path], custodian=custodian)
-    outer = next(d for d in _docs(services, settings, custodian) if d.get("subject") == "Fwd: Inner briefing")
+    docs = {d["locator"]: d for d in _docs(services, settings, custodian)}
+    outer, embedded, annex = docs[""], docs["/attachment[1]"], docs["/attachment[1]/attachment[1]"]
     assert report == []
-    for word in ("sandpiperholt", "dunlincove"):
-        (hit,) = _search(services, settings, word, custodian)
-        assert hit["family_id"] == outer["id"] and hit["id"] != outer["id"]
+    assert (embedded["kind"], embedded["subject"], embedded["parent_id"], embedded["family_id"]) == (
+        "email", "Inner briefing", outer["id"], outer["id"])
+    assert (annex["file_name"], annex["parent_id"], annex["family_id"]) == ("annex.txt", embedded["id"], outer["id"])
+    assert [h["id"] for h in _search(services, settings, "sandpiperholt", custodian)] == [embedded["id"]]
+    assert [h["id"] for h in _search(services, settings, "dunlincove", custodian)] == [annex["id"]]
 def _attached(files: dict[str, bytes], **fields) -> bytes:
     """A generated message with `files` attached by value."""
     return msg_bytes(Message(subject="MSG Test File", body="Dear John Doe, the figures.",

@@ -4,15 +4,20 @@ conversion of readpst's email output (RFC 822 files) into email items."""
 
 from __future__ import annotations
 
+import base64
+import io
 import shutil
 import uuid
 from email.message import EmailMessage
 from pathlib import Path
 
+import docx
+
 from indexer.enrich.hashing import file_sha256
 from indexer.extract import TikaExtractor
 from indexer.model import Custody, Item, Problem
 from indexer.sources import choose, pst
+from indexer.sources.readpst_output import RTF_BODY_NAME
 from indexer.sources.base import Limits, SourceContext
 from search_api.search import SearchRequest, run_search
 
@@ -138,7 +143,7 @@ def _readpst_email(subject: str, body: str | None, rtf: bytes) -> bytes:
         message.set_content(body)
     else:
         message.make_mixed()
-    message.add_attachment(rtf, maintype="application", subtype="rtf", filename=pst.RTF_BODY_NAME)
+    message.add_attachment(rtf, maintype="application", subtype="rtf", filename=RTF_BODY_NAME)
     message.add_attachment(b"minutes mention heronsbill", maintype="text", subtype="plain", filename="minutes.txt")
     return message.as_bytes()
 
@@ -177,3 +182,107 @@ def test_readpst_email_output_becomes_email_items(services, settings, tmp_path):
     assert attachment.parent_id == rtf_only.id and attachment.family_id == rtf_only.id
     assert "heronsbill" in attachment.body
     assert [(p.code, p.locator) for p in problems] == [("unsupported", "Personal Folders/Inbox/3")]
+
+
+def docx_bytes(text: str) -> bytes:
+    document = docx.Document()
+    document.add_paragraph(text)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+X500 = "/O=EXCHANGELABS/OU=EXCHANGE ADMINISTRATIVE GROUP (FYDIBOHF23SPDLT)/CN=RECIPIENTS/CN=JSMITH"
+
+
+def _readpst_forward(figures_docx: bytes) -> bytes:
+    """A forwarded-as-attachment message laid out byte for byte as readpst 0.6.76 writes it with -e
+    (libpst src/readpst.c: write_normal_email, write_embedded_message, write_body_part,
+    write_inline_attachment): LF line ends, LibPST boundaries, no envelope line on the item itself,
+    and the embedded message opening with `>From "MAILER-DAEMON" <ctime>`. The embedded message has no
+    transport headers, so readpst made its headers up: the sender's Exchange (X500) address is not
+    SMTP, so `From:` says `<MAILER-DAEMON>` and the address goes to X-libpst-forensic-sender; `To:` is
+    Outlook's display list (PR_DISPLAY_TO: names, and bare addresses in quotes, separated by ";"), and
+    the Bcc names go to X-libpst-forensic-bcc. A second message/rfc822 part
+    holds no message at all (damaged)."""
+    outer, inner = "--boundary-LibPST-iamunique-1804289383_-_-", "--boundary-LibPST-iamunique-846930886_-_-"
+    encoded = base64.encodebytes(figures_docx).decode()
+    return (
+        "Status: RO\n"
+        "From: Ann Official <ann@dept.gov.uk>\n"
+        "Subject: FW: Budget figures\n"
+        "To: bob@dept.gov.uk\n"
+        "Date: Thu, 26 Nov 2020 10:15:00 +0000\n"
+        "Message-Id: <outer-1@dept.gov.uk>\n"
+        "MIME-Version: 1.0\n"
+        f"Content-Type: multipart/mixed;\n\tboundary=\"{outer}\"\n\n"
+        f"\n--{outer}\n"
+        "Content-Type: text/plain; charset=\"utf-8\"\n\n"
+        "See the message below.\n\n"
+        f"\n--{outer}\n"
+        "Content-Type: message/rfc822\n\n"
+        ">From \"MAILER-DAEMON\" Thu Nov 26 09:00:00 2020\n"
+        "Status: RO\n"
+        "From: Jane Smith <MAILER-DAEMON>\n"
+        "Subject: Budget figures\n"
+        "To: 'bob@dept.gov.uk'; Carol Smith\n"
+        "Date: Thu, 26 Nov 2020 09:00:00 +0000\n"
+        "Message-Id: <inner-1@dept.gov.uk>\n"
+        f"X-libpst-forensic-sender: {X500}\n"
+        "X-libpst-forensic-bcc: Dan Brown\n"
+        "MIME-Version: 1.0\n"
+        f"Content-Type: multipart/mixed;\n\tboundary=\"{inner}\"\n\n"
+        f"\n--{inner}\n"
+        "Content-Type: text/plain; charset=\"utf-8\"\n\n"
+        "The figures are attached; the inner body mentions larchmere.\n\n"
+        f"\n--{inner}\n"
+        "Content-Type: application/vnd.openxmlformats-officedocument.wordprocessingml.document\n"
+        "Content-Transfer-Encoding: base64\n"
+        "Content-Disposition: attachment; \n        filename*=utf-8''figures.docx;\n        filename=\"figures.docx\"\n\n"
+        f"{encoded}\n\n"
+        f"\n--{inner}--\n\n"
+        f"\n--{outer}\n"
+        "Content-Type: message/rfc822\n\n"
+        "\x00\x01\x02 not a message at all\n"
+        f"\n--{outer}--\n\n"
+    ).encode()
+
+
+def test_readpst_embedded_message_becomes_an_email_with_its_own_attachments(services, settings, tmp_path):
+    out = tmp_path / "out"
+    inbox = out / "Personal Folders" / "Inbox"
+    inbox.mkdir(parents=True)
+    (inbox / "1.eml").write_bytes(_readpst_forward(docx_bytes("The spreadsheet total mentions quillmarsh.")))
+    extractor = TikaExtractor(settings.effective_tika_url)
+    ctx = SourceContext(str(tmp_path / "store.pst"), file_sha256(inbox / "1.eml"),
+                        Custody("PST Tester", "official"), extractor, Limits())
+    try:
+        produced = list(pst.output_items(out, ctx))
+    finally:
+        extractor.close()
+    items = {i.locator: i for i in produced if isinstance(i, Item)}
+    problems = [p for p in produced if isinstance(p, Problem)]
+
+    outer = items["Personal Folders/Inbox/1"]
+    embedded = items["Personal Folders/Inbox/1/attachment[1]"]
+    figures = items["Personal Folders/Inbox/1/attachment[1]/attachment[1]"]
+    assert (embedded.kind, embedded.parent_id, embedded.family_id, embedded.depth) == ("email", outer.id, outer.id, 1)
+    assert embedded.subject == "Budget figures"
+    assert embedded.body == "The figures are attached; the inner body mentions larchmere."
+    assert embedded.sender is not None and embedded.sender.raw == f"Jane Smith <{X500}>"
+    assert (embedded.sender.name, embedded.sender.address) == ("Jane Smith", None)  # never readpst's mailer-daemon
+    assert [(a.raw, a.name, a.address) for a in embedded.to] == [("bob@dept.gov.uk", None, "bob@dept.gov.uk"),
+                                                                 ("Carol Smith", "Carol Smith", None)]
+    assert [(a.name, a.address) for a in embedded.bcc] == [("Dan Brown", None)]
+    assert (embedded.date, embedded.message_id) == ("2020-11-26T09:00:00Z", "<inner-1@dept.gov.uk>")
+    assert embedded.attachment_names == ["figures.docx"]
+    assert (figures.kind, figures.parent_id, figures.family_id, figures.depth) == ("attachment", embedded.id, outer.id, 2)
+    assert "quillmarsh" in figures.body
+    assert "larchmere" not in outer.body and "From: Jane Smith" not in outer.body
+    # The part that holds no message is still indexed (as a file) and reported.
+    damaged = items["Personal Folders/Inbox/1/attachment[2]"]
+    assert damaged.kind == "attachment" and damaged.extraction != "ok"
+    reported = {p.code: p for p in problems if p.item_id == damaged.id}
+    assert reported["corrupt"].locator == "Personal Folders/Inbox/1/attachment[2]"
+    assert "no email headers" in reported["corrupt"].reason
+    assert not [p for p in problems if p.item_id != damaged.id]
