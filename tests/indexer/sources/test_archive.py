@@ -17,6 +17,7 @@ import py7zr
 import pyzipper
 from fpdf import FPDF
 
+from builders.outlook import TO, Message, msg_bytes
 from indexer.pipeline import custody_for, run_ingest
 from indexer.report import read_report
 from indexer.sources import archive, choose, document
@@ -117,7 +118,7 @@ def test_zip_members_are_children_of_the_archive_item(services, settings, ingest
     assert {e["code"] for e in report} <= {"no_text"}  # only the docx thumbnail, which has no text
 
 
-def test_messages_in_a_zip_are_read_as_emails(services, settings, ingest_files, corpora, tmp_path):
+def test_messages_in_a_zip_are_read_as_emails(services, settings, ingest_files, tmp_path):
     """An .eml (here with an mbox envelope line, as mail exported one message per file often has) and a
     .msg inside a zip go through the email readers: email items with fields and their own attachments."""
     message = EmailMessage()
@@ -131,7 +132,8 @@ def test_messages_in_a_zip_are_read_as_emails(services, settings, ingest_files, 
                            subtype="vnd.openxmlformats-officedocument.wordprocessingml.document", filename="annex.docx")
     path = tmp_path / "export.zip"
     path.write_bytes(_zip({"mail/minutes.eml": b"From ann@dept.gov.uk Tue Mar  3 10:00:00 2020\n" + message.as_bytes(),
-                           "mail/test.msg": (corpora / "msg/msgextractor-strangeDate.msg").read_bytes()}))
+                           "mail/test.msg": msg_bytes(Message(subject="MSG Test File", recipients=[
+                               (TO, "Time2Talk", "time2talk@online-convert.com")]))}))
     custodian = _custodian()
     _, report = ingest_files([path], custodian=custodian)
 

@@ -476,8 +476,8 @@ def test_an_attachment_that_breaks_the_msg_reader_is_reported_and_the_message_in
         services, settings, ingest_files, tmp_path, monkeypatch):
     path = tmp_path / "two-annexes.msg"
     path.write_bytes(_attached({"first.txt": b"first annex", "second.txt": b"second annex"}))
-    real = msg.attachment_items
-    monkeypatch.setattr(msg, "attachment_items", lambda data, name, *rest: _raise() if name == "first.txt" else real(data, name, *rest))
+    real = msg.member_items  # each attachment goes back to the readers through it
+    monkeypatch.setattr(msg, "member_items", lambda member, *rest: _raise() if member.name == "first.txt" else real(member, *rest))
     custodian = _custodian("Msg Attachment Bug")
     _, report = ingest_files([path], custodian=custodian)
     assert [(e["code"], e["locator"], e["reason"]) for e in report] == [
