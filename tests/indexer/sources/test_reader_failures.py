@@ -92,7 +92,7 @@ def test_an_item_that_breaks_the_pst_reader_is_reported_and_the_rest_indexed(ser
 def test_an_attachment_that_breaks_the_mime_reader_is_reported_and_the_email_indexed(services, settings, ingest_files, tmp_path, monkeypatch):
     path = tmp_path / "two-annexes.eml"
     path.write_bytes(_message("Two annexes", (("first.txt", b"first annex"), ("second.txt", b"second annex"))))
-    monkeypatch.setattr(mime, "attachment_items", _failing_at(mime.attachment_items, lambda data, name, *rest, **kw: name, "first.txt"))
+    monkeypatch.setattr(mime, "member_items", _failing_at(mime.member_items, lambda member, *rest, **kw: member.name, "first.txt"))
     custodian, report = _ingest(ingest_files, path)
     assert _reader_errors(report) == [("/attachment[1]", "attachment 'first.txt' could not be read: ParserBug: forced failure at first.txt")]
     items = _indexed(services, settings, custodian)
