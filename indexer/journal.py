@@ -11,7 +11,8 @@ overwrite whatever the interrupted attempt had already written.
 When a run finishes (every unit done, post-ingest passes over) its journal is closed: a
 `complete` line, then the file is removed, so running the same command later starts a fresh
 run that reads everything again (what a user who re-collected a mailbox expects).
-A `flock` on the journal stops two processes working on the same run at once.
+A POSIX lock (`lockf`) on the journal stops two processes working on the same run at once; it dies
+with the process that holds it, whatever its children inherited.
 """
 
 from __future__ import annotations
@@ -175,10 +176,12 @@ def _open_locked(path: Path) -> int:
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # A POSIX record lock, not flock: it belongs to this process alone, so a child that was handed a
+            # copy of the descriptor (a worker process outliving an indexer killed with -9) cannot keep it.
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
             os.close(fd)
-            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise JournalBusy(f"another `lantern ingest` of the same input into the same index is running (journal {path})") from None
             raise
         try:

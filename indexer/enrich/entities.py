@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -70,14 +71,16 @@ def check_model() -> None:
         raise ModelUnavailable(f"the spaCy model {MODEL} is not installed; run `make install`")
 
 
-def _worker_start() -> None:
-    """In each worker: end with the indexer (even if it is killed), leave Ctrl-C to it, load the model."""
+def _worker_start(parent: int) -> None:
+    """In each worker: end with the indexer `parent` (even if it is killed), leave Ctrl-C to it, load the model.
+
+    The parent's pid comes from the parent, not from getppid() here: an indexer killed while this worker
+    was starting would otherwise leave an orphan that watches init for ever."""
     import os
     import signal
     import time
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = os.getppid()
 
     def watch_parent() -> None:  # not PR_SET_PDEATHSIG: that fires when the *thread* that started us ends
         while os.getppid() == parent:
@@ -102,7 +105,8 @@ def worker_pool(workers: int) -> ProcessPoolExecutor | None:
                 _pool.shutdown(wait=False, cancel_futures=True)
             # spawn, not fork: the parent has reader and writer threads, and a forked copy of a lock held
             # by one of them would never be released.
-            _pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start)
+            _pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start,
+                                        initargs=(os.getpid(),))
             _pool_size = workers
         return _pool
 

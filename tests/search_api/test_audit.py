@@ -223,8 +223,9 @@ def test_each_view_of_archive_content_is_audited(api, auditor, secured, services
     assert entries[0]["outcome"] == "ok" and entries[0]["roles"] == ["officer"]
 
 
-def test_the_trail_these_tests_wrote_through_the_api_and_the_cli_verifies(secured, services):
+def test_the_trail_these_tests_wrote_through_the_api_and_the_cli_verifies(api, secured, services):
     from search_api.audit_chain import verify
 
+    assert api.app.state.audit.flush(timeout=60)  # the entries of this module's last requests are written
     result = verify(services, secured)
     assert result.entries > 10 and result.problems == []

@@ -77,6 +77,7 @@ ANSWERS = {
     ("GET", "/api/v1/exports/production.zip"): (200, lambda r: "manifest.csv" in _zip_names(r)),
     ("POST", "/api/v1/reports/record-gaps/transfer"): (200, lambda r: {"manifest.json", "README.txt"} <= set(_zip_names(r))),
     ("GET", "/api/v1/audit"): (200, lambda r: isinstance(r.json()["entries"], list)),
+    ("GET", "/api/v1/audit/verify"): (200, lambda r: isinstance(r.json()["entries"], int) and "intact" in r.json()),
     ("GET", "/api/v1/users"): (200, lambda r: isinstance(r.json()["users"], list) and "hash" not in r.text),  # never a password hash
     ("POST", "/api/v1/users"): (400, lambda r: "no-such-role" in r.json()["detail"]),  # the role is checked, nothing made
     ("POST", "/api/v1/users/nobody-at-all/disable"): (404, lambda r: "nobody-at-all" in r.json()["detail"]),
