@@ -157,6 +157,8 @@ class RunJournal:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
+            with _held_lock:
+                _held.discard(str(self.path))
 
     def _append(self, record: dict[str, Any]) -> None:
         line = (json.dumps(record, ensure_ascii=False) + "\n").encode()
@@ -171,8 +173,24 @@ class RunJournal:
         self.release()
 
 
+# Journals this process holds. A POSIX lock does not stop the process that holds it from locking again,
+# and closing any other descriptor of the file would drop it: so a second open here is refused before
+# the file is opened.
+_held: set[str] = set()
+_held_lock = threading.Lock()
+
+
 def _open_locked(path: Path) -> int:
     """Open and lock the journal at `path`, making sure the lock is on the file the path names now."""
+    with _held_lock:
+        if str(path) in _held:
+            raise JournalBusy(f"this process already has the journal {path} open")
+        fd = _lock_file(path)
+        _held.add(str(path))
+        return fd
+
+
+def _lock_file(path: Path) -> int:
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         try:

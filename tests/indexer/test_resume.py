@@ -178,6 +178,27 @@ def test_the_same_run_cannot_be_open_twice(tmp_path):
             _journal(tmp_path / "j", tmp_path / "r.jsonl")
 
 
+def test_a_child_left_holding_the_journal_does_not_lock_out_the_next_run(tmp_path):
+    """kill -9 of an indexer can leave a worker process behind that holds a copy of the journal's
+    descriptor; the lock belongs to the dead indexer only, so the re-run may resume."""
+    script = (
+        "import os, subprocess, sys\n"
+        "from pathlib import Path\n"
+        "from indexer.journal import RunJournal\n"
+        f"journal = RunJournal.open(Path({str(tmp_path / 'j')!r}), 'k' * 32, None, Path({str(tmp_path / 'r.jsonl')!r}))\n"
+        "child = subprocess.Popen(['sleep', '60'], pass_fds=[journal._fd], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        "print(child.pid, flush=True)\n"
+        "os._exit(0)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parents[2])
+    orphan = int(done.stdout.split()[0])
+    try:
+        with _journal(tmp_path / "j", tmp_path / "r.jsonl") as resumed:
+            assert resumed.resumed
+    finally:
+        os.kill(orphan, signal.SIGKILL)
+
+
 def test_a_completed_journal_is_closed_and_restart_discards_progress(tmp_path):
     unit = tmp_path / "a.eml"
     unit.write_text("x")
