@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from search_api import accounts
 from search_api.app import create_app
-from search_api.audit import read_audit
+from search_api.audit import AuditUnavailable, read_audit
 
 PASSWORD = "a long enough password"
 
@@ -194,3 +194,17 @@ def test_a_burst_of_parallel_guesses_gets_no_more_checks_than_the_threshold(thro
             thread.join()
     assert len(checks) == 3
     assert sorted(results) == [401] * 3 + [429] * 5
+
+
+def test_a_failure_is_counted_even_when_the_audit_trail_refuses_it(api, throttled, services, monkeypatch):
+    client, _ = api
+    name = _user(services, throttled)
+    trail = client.app.state.audit
+
+    def refuse(entry):
+        raise AuditUnavailable("the audit trail is not being written")
+
+    monkeypatch.setattr(trail, "record", refuse)
+    assert [_login(client, name, "wrong password").status_code for _ in range(3)] == [503] * 3
+    monkeypatch.undo()
+    assert _login(client, name, PASSWORD).status_code == 429  # the three failures were counted all the same
