@@ -229,3 +229,27 @@ def test_the_trail_these_tests_wrote_through_the_api_and_the_cli_verifies(api, s
     assert api.app.state.audit.flush(timeout=60)  # the entries of this module's last requests are written
     result = verify(services, secured)
     assert result.entries > 10 and result.problems == []
+
+
+def test_entries_wait_while_other_writers_win_the_chain_head_and_are_written_after(settings, services, monkeypatch):
+    """ChainBusy (the head moved MAX_CLAIM_ATTEMPTS times) is a reason to try again, never to drop the batch."""
+    from search_api import audit
+    from search_api.audit_chain import ChainBusy, verify
+
+    real_claim, lost = audit.claim, []
+
+    def contended(*args, **kwargs):
+        if len(lost) < 2:  # the first two claims lose every race to other writers
+            lost.append(1)
+            raise ChainBusy("the audit head moved 100 times while claiming; entries not written")
+        return real_claim(*args, **kwargs)
+
+    monkeypatch.setattr(audit, "claim", contended)
+    writer = audit.AuditWriter(services, settings)
+    marker = f"busy-{uuid.uuid4().hex[:8]}"
+    writer.record(audit.make_entry("search", marker, "anonymous", query=marker))
+    assert writer.flush(timeout=60) is True
+    writer.close()
+    assert len(lost) == 2
+    assert [e["query"] for e in read_audit(services, settings, user=marker)["entries"]] == [marker]
+    assert verify(services, settings).intact
