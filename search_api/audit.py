@@ -92,11 +92,13 @@ def _bulk_lines(index: str, chained: list[dict[str, Any]]) -> str:
                    for entry in chained)
 
 
-def claim_entries(client: OpenSearch, settings: Settings, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """`entries` given their place in the chain (search_api.audit_chain.claim), ready for `write_chained`."""
+def claim_entries(client: OpenSearch, settings: Settings, entries: list[dict[str, Any]],
+                  tried: list[list[dict[str, Any]]] | None = None) -> list[dict[str, Any]]:
+    """`entries` given their place in the chain (search_api.audit_chain.claim; `tried` as it says), ready for
+    `write_chained`."""
     ensure_audit_index(client, settings)
     try:
-        return claim(client, settings, entries)
+        return claim(client, settings, entries, tried)
     except ChainBusy as exc:
         raise AuditBusy(str(exc)) from exc
 
@@ -191,7 +193,8 @@ class AuditWriter:
 
     def _write(self, batch: list[dict[str, Any]]) -> bool:
         """Claim the batch's place in the chain once, then write it; False if the writer closed meanwhile."""
-        chained = self._retrying(lambda: claim_entries(self.client, self.settings, batch), len(batch))
+        tried: list[list[dict[str, Any]]] = []  # kept across retries: a head write that timed out may have landed
+        chained = self._retrying(lambda: claim_entries(self.client, self.settings, batch, tried), len(batch))
         if chained is None:
             return True
         if chained is self.CLOSED:

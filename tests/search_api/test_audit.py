@@ -253,3 +253,40 @@ def test_entries_wait_while_other_writers_win_the_chain_head_and_are_written_aft
     assert len(lost) == 2
     assert [e["query"] for e in read_audit(services, settings, user=marker)["entries"]] == [marker]
     assert verify(services, settings).intact
+
+
+class _HeadWriteLandsThenTimesOut:
+    """OpenSearch, except that the first write of the chain's head goes through and then times out."""
+
+    def __init__(self, client) -> None:
+        self.client, self.timed_out = client, 0
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+    def index(self, **kwargs):
+        result = self.client.index(**kwargs)
+        if kwargs.get("id") == "head" and not self.timed_out:
+            from opensearchpy.exceptions import ConnectionTimeout
+
+            self.timed_out += 1
+            raise ConnectionTimeout("TIMEOUT", "read timed out after the head was written", None)
+        return result
+
+
+def test_a_head_write_that_timed_out_but_landed_keeps_its_numbers(settings, services):
+    """Retrying the claim finds its own chain at the head and keeps it: no sequence numbers skipped."""
+    from search_api.audit import AuditWriter, make_entry
+    from search_api.audit_chain import verify
+
+    fresh = settings.model_copy(update={"index_prefix": f"{settings.index_prefix}lands-{uuid.uuid4().hex[:6]}-"})
+    flaky = _HeadWriteLandsThenTimesOut(services)
+    writer = AuditWriter(flaky, fresh)
+    for n in range(3):
+        writer.record(make_entry("search", "lands", "anonymous", query=f"q{n}"))
+    assert writer.flush(timeout=60) is True
+    writer.close()
+    assert flaky.timed_out == 1
+    result = verify(services, fresh)
+    assert result.intact, result.problems
+    assert result.entries == 3 and result.head is not None and result.head.seq == 3
