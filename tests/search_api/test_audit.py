@@ -93,6 +93,22 @@ def test_admin_actions_over_http_are_audited(api, auditor, secured, services):
     assert key["token"] not in json.dumps(_entries(api, auditor, action="key_create"))
 
 
+def test_refused_admin_actions_are_audited_as_failed(api, auditor, secured, services):
+    """An admin change that fails (unknown user or key, a bad role) leaves its entry too, outcome failed."""
+    admin_name = f"admin-{uuid.uuid4().hex[:6]}"
+    admin = {"Authorization": "Bearer " + accounts.create_key(services, secured, admin_name, ["admin"])[1]}
+    ghost, missing_key = f"ghost-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex[:16]
+    bad = f"bad-{uuid.uuid4().hex[:8]}"
+    assert api.post("/api/v1/users", json={"name": bad, "password": PASSWORD, "roles": ["emperor"]}, headers=admin).status_code == 400
+    assert api.post(f"/api/v1/users/{ghost}/disable", headers=admin).status_code == 404
+    assert api.post("/api/v1/keys", json={"name": bad, "roles": ["emperor"]}, headers=admin).status_code == 400
+    assert api.delete(f"/api/v1/keys/{missing_key}", headers=admin).status_code == 404
+    failed = {(e["action"], e.get("target"), e["details"]["status"]) for e in _entries(api, auditor, user=f"key:{admin_name}")
+              if e["outcome"] == "failed"}
+    assert {("user_add", bad, 400), ("user_disable", ghost, 404), ("key_revoke", missing_key, 404)} <= failed
+    assert any(action == "key_create" and status == 400 for action, _, status in failed)
+
+
 def test_audit_filters_by_action_and_time_and_pages(api, auditor, secured, services):
     who, headers = _officer(secured, services)
     for word in ("one", "two", "three"):
