@@ -29,6 +29,7 @@ from services.settings import Settings
 log = logging.getLogger("lantern.audit")
 
 FLUSH_SECONDS = 1.0
+MAX_BACKOFF_SECONDS = 30.0  # the longest wait between tries while the chain's head is contended
 BATCH = 500
 PUT_TIMEOUT = 10.0
 MAX_PAGE = 500
@@ -59,6 +60,10 @@ class AuditUnavailable(RuntimeError):
     """The audit trail cannot take more entries (OpenSearch not accepting writes): the request is refused."""
 
 
+class AuditBusy(AuditUnavailable):
+    """Other writers kept moving the chain's head: worth trying again later (the writer keeps the entries)."""
+
+
 def ensure_audit_index(client: OpenSearch, settings: Settings) -> None:
     """Create the audit index if it is missing."""
     if client.indices.exists(index=settings.audit_index):
@@ -87,13 +92,15 @@ def _bulk_lines(index: str, chained: list[dict[str, Any]]) -> str:
                    for entry in chained)
 
 
-def claim_entries(client: OpenSearch, settings: Settings, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """`entries` given their place in the chain (search_api.audit_chain.claim), ready for `write_chained`."""
+def claim_entries(client: OpenSearch, settings: Settings, entries: list[dict[str, Any]],
+                  tried: list[list[dict[str, Any]]] | None = None) -> list[dict[str, Any]]:
+    """`entries` given their place in the chain (search_api.audit_chain.claim; `tried` as it says), ready for
+    `write_chained`."""
     ensure_audit_index(client, settings)
     try:
-        return claim(client, settings, entries)
+        return claim(client, settings, entries, tried)
     except ChainBusy as exc:
-        raise AuditUnavailable(str(exc)) from exc
+        raise AuditBusy(str(exc)) from exc
 
 
 def write_chained(client: OpenSearch, settings: Settings, chained: list[dict[str, Any]]) -> None:
@@ -186,7 +193,8 @@ class AuditWriter:
 
     def _write(self, batch: list[dict[str, Any]]) -> bool:
         """Claim the batch's place in the chain once, then write it; False if the writer closed meanwhile."""
-        chained = self._retrying(lambda: claim_entries(self.client, self.settings, batch), len(batch))
+        tried: list[list[dict[str, Any]]] = []  # kept across retries: a head write that timed out may have landed
+        chained = self._retrying(lambda: claim_entries(self.client, self.settings, batch, tried), len(batch))
         if chained is None:
             return True
         if chained is self.CLOSED:
@@ -194,11 +202,18 @@ class AuditWriter:
         return self._retrying(lambda: write_chained(self.client, self.settings, chained), len(batch)) is not self.CLOSED
 
     def _retrying(self, step, count: int):
-        """`step()`'s result; retried every FLUSH_SECONDS while OpenSearch is unreachable or busy. None when
+        """`step()`'s result; retried every FLUSH_SECONDS while OpenSearch is unreachable or busy, with a growing
+        wait while other writers win the chain's head (AuditBusy: never dropped). None when
         OpenSearch rejects the batch (logged: it would be rejected again), CLOSED if the writer closes meanwhile."""
+        busy = 0
         while True:
+            wait = FLUSH_SECONDS
             try:
                 return step()
+            except AuditBusy as exc:  # other writers won the head: back off, keep the entries (the queue fills → 503)
+                busy += 1
+                wait = min(MAX_BACKOFF_SECONDS, FLUSH_SECONDS * 2 ** (busy - 1))
+                log.warning("audit: %s; %d entries wait, next try in %g s", exc, count, wait)
             except OpenSearchConnectionError as exc:
                 log.warning("audit: OpenSearch unreachable, %d entries wait (%s)", count, exc.__class__.__name__)
             except TransportError as exc:
@@ -209,7 +224,7 @@ class AuditWriter:
             except AuditUnavailable as exc:  # rejected entries would be rejected again: say so loudly, go on
                 log.error("audit: %s (%d entries)", exc, count)
                 return None
-            if self.closing.wait(FLUSH_SECONDS):
+            if self.closing.wait(wait):
                 return self.CLOSED
 
 

@@ -7,7 +7,8 @@ only. Writers agree on one sequence through a head document (`<prefix>audit-head
 claimed seq and hash) updated with optimistic concurrency: a writer reads the head, chains its
 batch after it, and moves the head with `if_seq_no`; if another writer moved it first, it reads it
 again and re-chains. Only then does it write the entries, so two writers never chain after the
-same entry, and a batch retried after an outage keeps the numbers it claimed.
+same entry, and a batch retried after an outage keeps the numbers it claimed (also when the head write
+timed out but landed: the retry finds its own chain at the head).
 
 `verify` walks the chain and names each entry deleted (a gap in seq), altered (its hash no
 longer matches), moved (stored under another seq's id), inserted (not in the chain, a seq
@@ -107,12 +108,22 @@ def read_head(client: OpenSearch, settings: Settings) -> tuple[Head, dict[str, A
     return Head(source["seq"], source["hash"]), {"if_seq_no": document["_seq_no"], "if_primary_term": document["_primary_term"]}
 
 
-def claim(client: OpenSearch, settings: Settings, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Chain `entries` after the head and move the head past them (one sequence for every writer)."""
+def claim(client: OpenSearch, settings: Settings, entries: list[dict[str, Any]],
+          tried: list[list[dict[str, Any]]] | None = None) -> list[dict[str, Any]]:
+    """Chain `entries` after the head and move the head past them (one sequence for every writer).
+
+    `tried`, kept by a caller that retries the claim after an error, collects every chain put to the head:
+    when the head turns out to be one of them (a head write that timed out but landed), that chain is the
+    claim, so a retry never skips sequence numbers."""
+    tried = [] if tried is None else tried
     ensure_head_index(client, settings)
     for _ in range(MAX_CLAIM_ATTEMPTS):
         head, condition = read_head(client, settings)
+        landed = next((c for c in tried if (c[-1]["seq"], c[-1]["hash"]) == (head.seq, head.hash)), None)
+        if landed is not None:
+            return landed
         chained = chain(entries, head)
+        tried.append(chained)
         try:
             client.index(index=head_index(settings), id=HEAD_ID, body={"seq": chained[-1]["seq"], "hash": chained[-1]["hash"]},
                          **condition)

@@ -184,6 +184,7 @@ def _confine_copies(client: OpenSearch, index: str, where: list[dict[str, Any]],
             row["copied"][how] += 1
             continue
         row["uncopied"] += 1
+        row["awaiting_filing"] += hit["_id"] in (ledger or {})  # else the row would disagree with the item's state
         row["copied_total"] -= 1
         row["copied_share"] = round(row["copied_total"] / row["business_items"], 3) if row["business_items"] else None
         uncopied.append(_uncopied(hit, ledger))

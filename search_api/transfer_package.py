@@ -14,7 +14,7 @@ Layout (every name made safe with `exports.safe_file_name`: no separators, no `.
 - `manifest.csv`, `manifest.json`: one row per item (see MANIFEST_COLUMNS), with the SHA-256 of its file in the
   package and of the source it came from; `README.txt`: what the package is and how it was selected.
 
-When the last file has been written, `on_done` is called with one ledger entry per item (search_api.transfers),
+When the last byte of the archive has been taken, `on_done` is called with one ledger entry per item (search_api.transfers),
 so the gap report shows them as "transferred, awaiting filing". Sources are only read.
 """
 
@@ -79,7 +79,8 @@ class Package:
         return sum(len(unit.items) for unit in self.units)
 
     def chunks(self, on_done: Callable[[list[dict[str, Any]]], None]) -> Iterator[bytes]:
-        """The ZIP's bytes; `on_done(ledger entries)` once every item's file is written, before the manifests."""
+        """The ZIP's bytes; `on_done(ledger entries)` only after the last byte has been taken (the archive is
+        finalised), so a failure or a consumer that stops early records nothing."""
         archive = ZipStream(compress_type=ZIP_DEFLATED, sized=False)
         rows: list[dict[str, Any]] = []
         digests = SourceDigests()
@@ -93,14 +94,15 @@ class Package:
             rows += [_row(self.package_id, path, digest, len(data), produced, source, why, notes.get(source["id"], ""))
                      for source, why in unit.items]
         at = datetime.now(UTC).isoformat(timespec="seconds")
-        on_done([{"item_id": row["item_id"], "custodian": row["custodian"], "package_id": self.package_id, "at": at,
-                  "by": self.by, "file": row["file"]} for row in rows])
         about = {"package_id": self.package_id, "generated_at": at, "by": self.by, "selection": self.selection,
                  "files": len(self.units), "items": len(rows), "produced_as": PRODUCED}
         archive.add(json.dumps({**about, "rows": rows}, indent=2, ensure_ascii=False, default=str).encode(), "manifest.json")
         archive.add(_manifest_csv(rows), "manifest.csv")
         archive.add(readme_text(about, rows).encode("utf-8"), "README.txt")
         yield from archive.finalize()
+        # Only once the last byte has been taken: a failure or a disconnect before it records nothing as transferred.
+        on_done([{"item_id": row["item_id"], "custodian": row["custodian"], "package_id": self.package_id, "at": at,
+                  "by": self.by, "file": row["file"]} for row in rows])
 
     def _file(self, unit: Unit, digests: SourceDigests) -> tuple[str, bytes, str, dict[str, str]]:
         """(path in the ZIP, bytes, how produced, item id → note) for one unit."""

@@ -9,7 +9,8 @@ from pydantic import Field
 
 from search_api import accounts
 from search_api.accounts import AccountError, UnknownAccount
-from search_api.auth import Principal, audit, require
+from search_api.audited import AuditTrail, audited
+from search_api.auth import Principal, require
 from search_api.deps import get_opensearch, get_settings
 from search_api.inputs import ApiModel
 from search_api.scope import Restrictions
@@ -47,26 +48,30 @@ def users(client: OpenSearch = Depends(get_opensearch), settings: Settings = Dep
 
 @router.post("/users", status_code=201)
 def add_user(http: Request, new: NewUser, client: OpenSearch = Depends(get_opensearch),
-             settings: Settings = Depends(get_settings), principal: Principal = Depends(require("users"))) -> dict:
-    """Create a user with roles and restrictions."""
+             settings: Settings = Depends(get_settings), trail: AuditTrail = Depends(audited("user_add", "users"))) -> dict:
+    """Create a user with roles and restrictions. Audited as user_add, refused attempts (400, 5xx) too."""
+    trail.note(target=new.name)
     try:
-        user = accounts.add_user(client, settings, new.name, new.password, new.roles, new.restrictions(), principal.audit_name)
+        user = accounts.add_user(client, settings, new.name, new.password, new.roles, new.restrictions(),
+                                 trail.principal.audit_name)
     except AccountError as exc:
         raise _failed(exc) from exc
-    audit(http, principal, "user_add", target=user.name, details=user.public())
+    trail.ok(target=user.name, details=user.public())
     return user.public()
 
 
 @router.post("/users/{name}/disable")
 def disable_user(http: Request, name: str = NAME, client: OpenSearch = Depends(get_opensearch),
-                 settings: Settings = Depends(get_settings), principal: Principal = Depends(require("users"))) -> dict:
-    """Disable a user: their sessions stop working within seconds."""
+                 settings: Settings = Depends(get_settings),
+                 trail: AuditTrail = Depends(audited("user_disable", "users"))) -> dict:
+    """Disable a user: their sessions stop working within seconds. Audited as user_disable, failures (404) too."""
+    trail.note(target=name)
     try:
         user = accounts.disable_user(client, settings, name)
     except AccountError as exc:
         raise _failed(exc) from exc
     http.app.state.auth.forget("user", name)
-    audit(http, principal, "user_disable", target=name)
+    trail.ok()
     return user.public()
 
 
@@ -78,25 +83,30 @@ def keys(client: OpenSearch = Depends(get_opensearch), settings: Settings = Depe
 
 
 @router.post("/keys", status_code=201)
-def create_key(http: Request, new: NewAccount, client: OpenSearch = Depends(get_opensearch),
-               settings: Settings = Depends(get_settings), principal: Principal = Depends(require("keys"))) -> dict:
-    """Make an API key; the response holds its `token`, which is shown this once and never stored."""
+def create_key(new: NewAccount, client: OpenSearch = Depends(get_opensearch), settings: Settings = Depends(get_settings),
+               trail: AuditTrail = Depends(audited("key_create", "keys"))) -> dict:
+    """Make an API key; the response holds its `token`, which is shown this once and never stored.
+    Audited as key_create (without the token), refused attempts too."""
+    trail.note(details={"name": new.name, "roles": new.roles})
     try:
-        key, token = accounts.create_key(client, settings, new.name, new.roles, new.restrictions(), principal.audit_name)
+        key, token = accounts.create_key(client, settings, new.name, new.roles, new.restrictions(),
+                                         trail.principal.audit_name)
     except AccountError as exc:
         raise _failed(exc) from exc
-    audit(http, principal, "key_create", target=key.key_id, details=key.public())
+    trail.ok(target=key.key_id, details=key.public())
     return {**key.public(), "token": token}
 
 
 @router.delete("/keys/{key_id}")
 def revoke_key(http: Request, key_id: str = Path(pattern=r"^[0-9a-f]{16}$"), client: OpenSearch = Depends(get_opensearch),
-               settings: Settings = Depends(get_settings), principal: Principal = Depends(require("keys"))) -> dict:
-    """Revoke an API key: it stops working within seconds; the record stays for the audit trail."""
+               settings: Settings = Depends(get_settings), trail: AuditTrail = Depends(audited("key_revoke", "keys"))) -> dict:
+    """Revoke an API key: it stops working within seconds; the record stays for the audit trail.
+    Audited as key_revoke, failures (404) too."""
+    trail.note(target=key_id)
     try:
         key = accounts.revoke_key(client, settings, key_id)
     except AccountError as exc:
         raise _failed(exc) from exc
     http.app.state.auth.forget("key", key_id)
-    audit(http, principal, "key_revoke", target=key_id)
+    trail.ok()
     return key.public()

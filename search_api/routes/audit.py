@@ -9,6 +9,7 @@ from opensearchpy import OpenSearch
 
 from search_api.audit import MAX_PAGE, read_audit
 from search_api.audit_chain import verify
+from search_api.audited import AuditTrail, audited
 from search_api.auth import Principal, audit, require
 from search_api.deps import get_opensearch, get_settings
 from services.settings import Settings
@@ -26,12 +27,14 @@ def audit_trail(
     offset: int = Query(0, ge=0, le=10_000 - MAX_PAGE, alias="from"),
     client: OpenSearch = Depends(get_opensearch),
     settings: Settings = Depends(get_settings),
-    principal: Principal = Depends(require("audit")),
+    trail: AuditTrail = Depends(audited("audit_read", "audit")),
 ) -> dict:
-    """Audit entries matching the filters: {total, entries}; entries already queued are written first."""
+    """Audit entries matching the filters: {total, entries}; entries already queued are written first.
+    Audited as audit_read, a read that fails too."""
+    trail.note(details={"user": user, "action": action, "since": since and since.isoformat()})
     http.app.state.audit.flush()
     page = read_audit(client, settings, user=user, action=action, since=since, size=size, offset=offset)
-    audit(http, principal, "audit_read", details={"user": user, "action": action, "since": since and since.isoformat()})
+    trail.ok()
     return page
 
 

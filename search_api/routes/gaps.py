@@ -9,11 +9,12 @@ from typing import Literal
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response, StreamingResponse
 from opensearchpy import OpenSearch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from indexer.enrich.business import BusinessRules, BusinessTermsError
 from search_api.audited import AuditTrail, audited
 from search_api.deps import get_opensearch, get_settings
+from search_api.inputs import ApiModel
 from search_api.record_gaps import GapReportOptions, record_gaps_report, report_csv
 from search_api.transfer_package import NothingToTransfer, prepare_package
 from search_api.transfers import ledger_index, record_transfers
@@ -56,8 +57,8 @@ def record_gaps(
     return report
 
 
-class TransferRequest(BaseModel):
-    """Which uncopied business to package: the gap report's range."""
+class TransferRequest(ApiModel):
+    """Which uncopied business to package: the gap report's range (a lone surrogate anywhere is a 422)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     custodian: list[str] = Field([], max_length=100, description="only these custodians; default all")

@@ -45,19 +45,25 @@ def log_in(http: Request, login: Login, response: Response, settings: Settings =
     guard: LoginGuard = http.app.state.login_guard
     client = http.client.host if http.client else "unknown"
     attempt = Principal(login.name, (), "session")
-    wait = guard.retry_after(login.name, client)
+    wait = guard.retry_after(login.name, client)  # refused at once, before waiting for a password-check slot
+    try:
+        with guard.hashing():
+            # Again with the slot held: logins queued behind it see the failures counted meanwhile, so a
+            # burst of parallel guesses gets no more password checks than the threshold allows.
+            wait = wait or guard.retry_after(login.name, client)
+            if not wait:
+                token, user, reason = http.app.state.auth.login(login.name, login.password)
+                # Counted before the slot is freed and before any audit write (which may fail): never skipped.
+                lockouts = guard.failed(login.name, client) if token is None or user is None else []
+    except LoginBusy as exc:
+        raise HTTPException(status_code=503, detail=f"{exc}: try again in a moment", headers={"Retry-After": "1"}) from exc
     if wait:  # refused before any password is checked, whether or not the name exists
         audit(http, attempt, "login", outcome="failed", reason="throttled")
         raise HTTPException(status_code=429, detail=f"too many failed logins: try again in {wait} seconds",
                             headers={"Retry-After": str(wait)})
-    try:
-        with guard.hashing():
-            token, user, reason = http.app.state.auth.login(login.name, login.password)
-    except LoginBusy as exc:
-        raise HTTPException(status_code=503, detail=f"{exc}: try again in a moment", headers={"Retry-After": "1"}) from exc
     if token is None or user is None:
         audit(http, attempt, "login", outcome="failed", reason=reason)
-        for lockout in guard.failed(login.name, client):
+        for lockout in lockouts:
             audit(http, attempt, "login_locked", outcome="denied", target=lockout.value,
                   reason=f"{lockout.kind} locked for {lockout.seconds:g} s after {lockout.failures} failed logins")
         raise HTTPException(status_code=401, detail="wrong name or password, or the account is disabled")

@@ -93,6 +93,22 @@ def test_admin_actions_over_http_are_audited(api, auditor, secured, services):
     assert key["token"] not in json.dumps(_entries(api, auditor, action="key_create"))
 
 
+def test_refused_admin_actions_are_audited_as_failed(api, auditor, secured, services):
+    """An admin change that fails (unknown user or key, a bad role) leaves its entry too, outcome failed."""
+    admin_name = f"admin-{uuid.uuid4().hex[:6]}"
+    admin = {"Authorization": "Bearer " + accounts.create_key(services, secured, admin_name, ["admin"])[1]}
+    ghost, missing_key = f"ghost-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex[:16]
+    bad = f"bad-{uuid.uuid4().hex[:8]}"
+    assert api.post("/api/v1/users", json={"name": bad, "password": PASSWORD, "roles": ["emperor"]}, headers=admin).status_code == 400
+    assert api.post(f"/api/v1/users/{ghost}/disable", headers=admin).status_code == 404
+    assert api.post("/api/v1/keys", json={"name": bad, "roles": ["emperor"]}, headers=admin).status_code == 400
+    assert api.delete(f"/api/v1/keys/{missing_key}", headers=admin).status_code == 404
+    failed = {(e["action"], e.get("target"), e["details"]["status"]) for e in _entries(api, auditor, user=f"key:{admin_name}")
+              if e["outcome"] == "failed"}
+    assert {("user_add", bad, 400), ("user_disable", ghost, 404), ("key_revoke", missing_key, 404)} <= failed
+    assert any(action == "key_create" and status == 400 for action, _, status in failed)
+
+
 def test_audit_filters_by_action_and_time_and_pages(api, auditor, secured, services):
     who, headers = _officer(secured, services)
     for word in ("one", "two", "three"):
@@ -229,3 +245,64 @@ def test_the_trail_these_tests_wrote_through_the_api_and_the_cli_verifies(api, s
     assert api.app.state.audit.flush(timeout=60)  # the entries of this module's last requests are written
     result = verify(services, secured)
     assert result.entries > 10 and result.problems == []
+
+
+def test_entries_wait_while_other_writers_win_the_chain_head_and_are_written_after(settings, services, monkeypatch):
+    """ChainBusy (the head moved MAX_CLAIM_ATTEMPTS times) is a reason to try again, never to drop the batch."""
+    from search_api import audit
+    from search_api.audit_chain import ChainBusy, verify
+
+    real_claim, lost = audit.claim, []
+
+    def contended(*args, **kwargs):
+        if len(lost) < 2:  # the first two claims lose every race to other writers
+            lost.append(1)
+            raise ChainBusy("the audit head moved 100 times while claiming; entries not written")
+        return real_claim(*args, **kwargs)
+
+    monkeypatch.setattr(audit, "claim", contended)
+    writer = audit.AuditWriter(services, settings)
+    marker = f"busy-{uuid.uuid4().hex[:8]}"
+    writer.record(audit.make_entry("search", marker, "anonymous", query=marker))
+    assert writer.flush(timeout=60) is True
+    writer.close()
+    assert len(lost) == 2
+    assert [e["query"] for e in read_audit(services, settings, user=marker)["entries"]] == [marker]
+    assert verify(services, settings).intact
+
+
+class _HeadWriteLandsThenTimesOut:
+    """OpenSearch, except that the first write of the chain's head goes through and then times out."""
+
+    def __init__(self, client) -> None:
+        self.client, self.timed_out = client, 0
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+    def index(self, **kwargs):
+        result = self.client.index(**kwargs)
+        if kwargs.get("id") == "head" and not self.timed_out:
+            from opensearchpy.exceptions import ConnectionTimeout
+
+            self.timed_out += 1
+            raise ConnectionTimeout("TIMEOUT", "read timed out after the head was written", None)
+        return result
+
+
+def test_a_head_write_that_timed_out_but_landed_keeps_its_numbers(settings, services):
+    """Retrying the claim finds its own chain at the head and keeps it: no sequence numbers skipped."""
+    from search_api.audit import AuditWriter, make_entry
+    from search_api.audit_chain import verify
+
+    fresh = settings.model_copy(update={"index_prefix": f"{settings.index_prefix}lands-{uuid.uuid4().hex[:6]}-"})
+    flaky = _HeadWriteLandsThenTimesOut(services)
+    writer = AuditWriter(flaky, fresh)
+    for n in range(3):
+        writer.record(make_entry("search", "lands", "anonymous", query=f"q{n}"))
+    assert writer.flush(timeout=60) is True
+    writer.close()
+    assert flaky.timed_out == 1
+    result = verify(services, fresh)
+    assert result.intact, result.problems
+    assert result.entries == 3 and result.head is not None and result.head.seq == 3

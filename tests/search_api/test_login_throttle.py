@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from search_api import accounts
 from search_api.app import create_app
-from search_api.audit import read_audit
+from search_api.audit import AuditUnavailable, read_audit
 
 PASSWORD = "a long enough password"
 
@@ -150,3 +150,61 @@ def test_concurrent_logins_never_hash_more_than_the_bound_at_once(throttled, ser
             thread.join()
     assert results.count(200) == 8
     assert 1 <= most <= 2
+
+
+class _CountedSlots:
+    """The guard's slot semaphore, telling the test how many logins have asked for a slot."""
+
+    def __init__(self, slots: int) -> None:
+        self.inner = threading.BoundedSemaphore(slots)
+        self.asked = 0
+        self.changed = threading.Condition()
+
+    def acquire(self, timeout: float | None = None) -> bool:
+        with self.changed:
+            self.asked += 1
+            self.changed.notify_all()
+        return self.inner.acquire(timeout=timeout)
+
+    def release(self) -> None:
+        self.inner.release()
+
+
+def test_a_burst_of_parallel_guesses_gets_no_more_checks_than_the_threshold(throttled, services, monkeypatch):
+    """Eight wrong passwords for one name at once, all queued for the only password-check slot: the name
+    locks after three, and the other five are refused without a password check (429)."""
+    bounded = throttled.model_copy(update={"login_max_concurrent_hashes": 1, "login_hash_wait_seconds": 600.0})
+    name = _user(services, bounded)
+    checks = []
+    real_check = accounts.check_password
+    monkeypatch.setattr(accounts, "check_password", lambda *a, **k: checks.append(1) or real_check(*a, **k))
+    with TestClient(create_app(bounded)) as client:
+        guard = client.app.state.login_guard
+        guard.clock = Clock()
+        guard.slots = slots = _CountedSlots(1)
+        results: list[int] = []
+        threads = [threading.Thread(target=lambda: results.append(_login(client, name, "wrong password").status_code))
+                   for _ in range(8)]
+        with guard.hashing():  # every guess passes the early check and waits for the slot held here
+            for thread in threads:
+                thread.start()
+            with slots.changed:
+                slots.changed.wait_for(lambda: slots.asked == 9)
+        for thread in threads:
+            thread.join()
+    assert len(checks) == 3
+    assert sorted(results) == [401] * 3 + [429] * 5
+
+
+def test_a_failure_is_counted_even_when_the_audit_trail_refuses_it(api, throttled, services, monkeypatch):
+    client, _ = api
+    name = _user(services, throttled)
+    trail = client.app.state.audit
+
+    def refuse(entry):
+        raise AuditUnavailable("the audit trail is not being written")
+
+    monkeypatch.setattr(trail, "record", refuse)
+    assert [_login(client, name, "wrong password").status_code for _ in range(3)] == [503] * 3
+    monkeypatch.undo()
+    assert _login(client, name, PASSWORD).status_code == 429  # the three failures were counted all the same

@@ -30,6 +30,8 @@ from indexer.pipeline import custody_for, run_ingest
 from search_api import accounts
 from search_api.app import create_app
 from search_api.scope import Restrictions
+from search_api.transfer_package import prepare_package
+from search_api.transfers import ledger_index, transfers_of
 from services.clients import opensearch_client
 
 REPORT, TRANSFER = "/api/v1/reports/record-gaps", "/api/v1/reports/record-gaps/transfer"
@@ -89,6 +91,14 @@ def test_cli_writes_the_package_of_one_custodian(gaps, ids, tmp_path):
     mixed = subprocess.run([sys.executable, "-m", "lantern.cli", "report", "gaps", "--transfer", str(tmp_path / "x.zip"),
                             "--format", "csv"], capture_output=True, env=env)
     assert mixed.returncode == 1 and b"--transfer writes the package" in mixed.stderr
+
+
+def test_a_lone_surrogate_in_the_body_is_refused_and_nothing_is_recorded(api, gaps):
+    """The request body is an ApiModel: text no UTF-8 writer accepts never reaches the package or the ledger."""
+    body = ('{"custodian": ["%s", "\\ud800"]}' % JANE).encode()
+    response = api.post(TRANSFER, content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422 and "not valid Unicode" in response.text
+    assert transfers_of(opensearch_client(gaps), ledger_index(gaps), [JANE]) == {}
 
 
 def test_package_holds_exactly_the_uncopied_business_items_with_matching_hashes(api, scenario, ids):
@@ -158,6 +168,31 @@ def test_a_scoped_caller_gets_only_its_scope(gaps, services, ids):
         audit.flush()
     entries = opensearch_client(gaps).search(index=secured.audit_index, body={"query": {"term": {"target": rows[0]["package_id"]}}})
     assert entries["hits"]["hits"][0]["_source"]["details"]["report"] == "record-gaps-transfer"
+
+
+def test_items_are_recorded_as_transferred_only_after_the_last_byte(gaps):
+    """A package stopped part-way (a failure, a client that went away) records nothing; a whole one records
+    its items once, after its last chunk, manifests and README included."""
+    client = opensearch_client(gaps)
+
+    def package():
+        return prepare_package(client, gaps.items_alias, ledger_index(gaps), gaps.business_threshold, "test",
+                               [JANE], include_transferred=True)
+
+    recorded: list[tuple[int, list]] = []
+    chunks: list[bytes] = []
+    for chunk in package().chunks(lambda entries: recorded.append((len(chunks), entries))):
+        chunks.append(chunk)
+    [(after, entries)] = recorded
+    assert after == len(chunks) and len(entries) == 7  # called once the last chunk had been taken
+    assert zipfile.ZipFile(io.BytesIO(b"".join(chunks))).read("manifest.json")
+    for stop in (1, len(chunks) - 1):  # stopped after the first file, and just before the last byte
+        recorded.clear()
+        stream = package().chunks(lambda entries: recorded.append((0, entries)))
+        for _ in range(stop):
+            next(stream)
+        stream.close()
+        assert recorded == []
 
 
 def test_filing_the_package_as_official_closes_the_gap(api, gaps, tmp_path):

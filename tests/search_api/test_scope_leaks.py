@@ -163,3 +163,16 @@ def test_record_gap_report_counts_only_copies_in_scope(api, tokens):
     everyone = _get(api, tokens["all"], "GET", "/api/v1/reports/record-gaps", {}).json()
     assert everyone["summary"]["copied"]["exact"] >= 1
     assert "au-a3" not in {item["id"] for item in everyone["uncopied"]}
+
+
+def test_record_gap_rows_agree_with_the_items_awaiting_filing_in_scope(api, tokens):
+    """au-a3, transferred by the Alpha-scoped caller, is listed as awaiting filing: its month's row must
+    count it too (a row saying 0 would tell the caller that the item has a copy out of scope)."""
+    _get(api, tokens["alpha"], "POST", "/api/v1/reports/record-gaps/transfer", {"json": {"include_transferred": True}})
+    report = _get(api, tokens["alpha"], "GET", "/api/v1/reports/record-gaps", {}).json()
+    [a3] = [item for item in report["uncopied"] if item["id"] == "au-a3"]
+    assert a3["transfer"]["state"] == "transferred, awaiting filing"
+    for row in report["months"]:
+        listed = [item for item in report["uncopied"] if (item["custodian"], item["month"]) == (row["custodian"], row["month"])]
+        assert (row["uncopied"], row["awaiting_filing"]) == (len(listed), sum(item["transfer"] is not None for item in listed)), row
+    assert report["summary"]["awaiting_filing"] == sum(item["transfer"] is not None for item in report["uncopied"])
