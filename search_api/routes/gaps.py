@@ -86,7 +86,7 @@ def record_gaps_transfer(
                                   principal.audit_name, request.custodian, request.date_from, request.date_to,
                                   principal.filters(), request.include_transferred)
     except NothingToTransfer as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
+        raise HTTPException(status_code=409, detail=str(exc)) from exc  # a valid request the current state makes empty
     trail.ok(total=package.item_count, target=package.package_id,
              details={"report": "record-gaps-transfer", "filters": package.selection, "files": len(package.units)})
     chunks = package.chunks(lambda entries: record_transfers(client, ledger_index(settings), entries))

@@ -148,7 +148,7 @@ def test_the_report_shows_transferred_items_as_awaiting_filing(api, ids):
     rows = list(csv.DictReader(io.StringIO(api.get(REPORT, params={"format": "csv"}).text)))
     assert all(r["transfer_package"].startswith("transfer-") for r in rows if r["section"] == "uncopied")
     nothing = api.post(TRANSFER, json={"custodian": [JANE]})
-    assert nothing.status_code == 404 and "already in a transfer package" in nothing.json()["detail"]
+    assert nothing.status_code == 409 and "already in a transfer package" in nothing.json()["detail"]
     assert api.post(TRANSFER, json={"from": "2024-04-02", "to": "2024-04-01"}).status_code == 422
 
 
@@ -161,7 +161,7 @@ def test_a_scoped_caller_gets_only_its_scope(gaps, services, ids):
         response = api.post(TRANSFER, json={"include_transferred": True}, headers=headers)
         _, rows = _open(response.content)
         assert {r["item_id"] for r in rows} == {ids["sam_ppe"]}
-        assert api.post(TRANSFER, json={"custodian": [JANE], "include_transferred": True}, headers=headers).status_code == 404
+        assert api.post(TRANSFER, json={"custodian": [JANE], "include_transferred": True}, headers=headers).status_code == 409
         denied = api.post(TRANSFER, json={}, headers={"Authorization": f"Bearer {reviewer}"})
         assert denied.status_code == 403
         audit = api.app.state.audit
