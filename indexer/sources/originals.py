@@ -9,6 +9,7 @@ so the knowledge lives here beside the readers:
 | a loose `.eml` (locator "")            | the whole file                                               |
 | an mbox (`message[N]`)                 | the N-th message: its bytes after the `From ` separator line up to the next one, as in the file (`>From ` quoting left as it is) |
 | a maildir (`<folder>/<unique name>`)   | the message file in that folder's `cur/` or `new/`           |
+| a maildir (`loose:<path in the tree>`) | the message file at that path, outside `cur/` and `new/`     |
 | anything else (PST via readpst, a member of a zip, an email attached to an email) | not read back: `Original.reason` says why |
 
 A source is only read when its SHA-256 (the tree digest for a maildir) still equals the
@@ -60,11 +61,15 @@ class SourceDigests:
         """locator → message file, named the way the maildir reader names them."""
         if root not in self.maildirs:
             found: dict[str, Path] = {}
-            for label, folder in maildir._folders(root):  # noqa: SLF001 - one naming rule, kept in the reader
+            folders = list(maildir._folders(root))  # noqa: SLF001 - one naming rule, kept in the reader
+            for label, folder in folders:
                 for sub in ("cur", "new"):
                     for entry in sorted((folder / sub).iterdir()):
                         if entry.is_file() and not entry.is_symlink() and not entry.name.startswith("."):
                             found.setdefault(f"{label}/{entry.name.split(':', 1)[0].split(';', 1)[0]}", entry)
+            for stray in maildir._stray_files(root, [folder for _, folder in folders]):  # noqa: SLF001
+                if stray.parent.name != "tmp" and stray.is_file() and not stray.is_symlink():
+                    found[maildir.loose_locator(stray.relative_to(root).as_posix())] = stray
             self.maildirs[root] = found
         return self.maildirs[root]
 
