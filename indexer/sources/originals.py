@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.enrich.hashing import file_sha256, tree_sha256
-from indexer.sources import maildir
+from indexer.sources import maildir, mbox
 
 _MBOX_LOCATOR = re.compile(r"message\[(\d+)\]")
 
@@ -76,11 +76,7 @@ class SourceDigests:
     def mbox_ranges(self, path: Path) -> list[tuple[int, int]]:
         """The byte range of each message of an mbox, in order: the same scan the mbox reader makes."""
         if path not in self.mboxes:
-            box = mailbox.mbox(path, create=False)
-            try:
-                self.mboxes[path] = [box._toc[key] for key in box.iterkeys()]  # noqa: SLF001 - the reader's ranges
-            finally:
-                box.close()
+            self.mboxes[path] = mbox.message_ranges(path)  # the reader's own scan (it knows a leading BOM)
         return self.mboxes[path]
 
 
