@@ -619,3 +619,21 @@ def test_attached_messages_are_read_as_emails_down_to_the_nesting_limit(tmp_path
     assert "wrenfallow" in third.body
     assert [(p.code, p.locator, p.item_id) for p in problems] == [("too_large", "/attachment[1]/attachment[1]", third.id)]
     assert "nested 2 levels deep" in problems[0].reason
+
+
+def test_an_attachment_named_rtf_body_in_an_attached_message_readpst_did_not_write_is_kept(tmp_path, source_context):
+    """`rtf-body.rtf` is readpst's name for a message's RTF body only in messages readpst wrote: in any
+    other attached message it is an attachment like another, indexed."""
+    from indexer.model import Item
+    from indexer.sources import eml
+
+    inner = _message("Letter with its draft", "The letter; the draft is attached.")
+    inner.add_attachment(rb"{\rtf1\ansi\deff0{\fonttbl{\f0 Arial;}}\f0 The draft mentions corncrakeholt.\par}", maintype="application", subtype="rtf",
+                         filename="rtf-body.rtf")
+    path = _write(tmp_path, "forward.eml", _forwarded("Forwarding the letter", inner))
+    produced = list(eml.read(path, source_context(path, "MIME RTF Name")))
+    items = {p.locator: p for p in produced if isinstance(p, Item)}
+    assert [p for p in produced if not isinstance(p, Item)] == []
+    draft = items["/attachment[1]/attachment[1]"]
+    assert (draft.kind, draft.file_name) == ("attachment", "rtf-body.rtf")
+    assert "corncrakeholt" in draft.body
