@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
+from indexer.enrich.duplicates import email_dup_key
 from indexer.enrich.hashing import text_sha256
 from indexer.model import Item, Problem
 from indexer.sources.base import Member, SourceContext, foreign_format, reading_whole
@@ -87,6 +88,7 @@ def _items(data: bytes, ctx: SourceContext, locator: str, member: Member | None)
     if content.damage:
         item.extraction = "partial"
     item.content_sha256 = text_sha256(item.body)
+    item.dup_group = email_dup_key(item, children)  # needs the attachments' keys: before the email is yielded
     yield item
     yield from children
     yield from problems
