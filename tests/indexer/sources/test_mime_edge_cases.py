@@ -637,3 +637,23 @@ def test_an_attachment_named_rtf_body_in_an_attached_message_readpst_did_not_wri
     draft = items["/attachment[1]/attachment[1]"]
     assert (draft.kind, draft.file_name) == ("attachment", "rtf-body.rtf")
     assert "corncrakeholt" in draft.body
+
+
+def test_a_loose_file_that_is_not_readable_tnef_is_read_as_a_document_and_reported(tmp_path, source_context):
+    """A damaged winmail.dat, or a text file merely named .tnef: a document item, and its text indexed."""
+    from indexer.model import Item
+    from indexer.sources import choose, winmail
+
+    damaged = _write(tmp_path, "winmail.dat", b"\x78\x9f\x3e\x22\x01\x00\x01\x00\x80\xff\xff\xff\x7f"
+                     + b" the notes mention lapwingdale " * 5)
+    named = _write(tmp_path, "notes.tnef", b"Plain notes about the curlewbank survey.\n" * 3)
+    # Tika cannot read a damaged stream either, but the file is an item, and what Tika finds is kept.
+    for path, word in ((damaged, ""), (named, "curlewbank")):
+        assert choose(path, path.read_bytes()[:4096]) is winmail
+        produced = list(winmail.read(path, source_context(path, "Tnef Fallback")))
+        items = [p for p in produced if isinstance(p, Item)]
+        problems = [p for p in produced if not isinstance(p, Item)]
+        assert [(i.kind, i.locator) for i in items][:1] == [("document", "")]
+        assert word in items[0].body
+        assert [(p.code, p.locator, p.item_id) for p in problems][-1:] == [("corrupt", "", items[0].id)]
+        assert "TNEF" in problems[-1].reason
