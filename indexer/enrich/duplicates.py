@@ -7,7 +7,8 @@ record) is itself evidence; the group lets search collapse them and an item say 
   subject, date), the body text and every attachment's name and content hash, so the same message
   exported from two mailboxes (or as EML and from an MBOX) matches, whatever the transport
   headers say, while the same text sent with another attachment does not: collapsing
-  duplicates must never hide an attachment nobody has seen. The email readers (`mime`, `msg`)
+  duplicates must never hide an attachment nobody has seen. An attached email counts by its own
+  key, so its sender and its attachments count too. The email readers (`mime`, `msg`, `winmail`)
   set it (`email_dup_key`) once they have read the attachments, before yielding the email;
 - attachment or document: the hash of the file's bytes;
 - chat message or SMS: channel, sender, time and text.
@@ -37,15 +38,23 @@ def _digest(*parts: str) -> str:
 
 def email_dup_key(item: Item, attachments: Iterable[Item]) -> str:
     """The duplicate key of the email `item` (see module docstring), given the items its reader made of
-    its attachments: every child of `item` among them counts by its content hash, and every name in
+    its attachments: every child of `item` among them counts by its content hash (an attached email by
+    its own duplicate key, which its reader set first: its body alone would match another sender's or
+    another attachment's copy), and every name in
     `item.attachment_names` (so an attachment that could not be read, and gave no item, still counts)."""
     sender = (item.sender.address or item.sender.raw).lower() if item.sender else ""
     recipients = sorted((a.address or a.raw).lower() for a in item.to + item.cc + item.bcc)
-    hashes = sorted(child.content_sha256 or "" for child in attachments if child.parent_id == item.id)
+    hashes = sorted(_child_key(child) for child in attachments if child.parent_id == item.id)
     return "email:" + _digest(
         sender, ",".join(recipients), normalise_subject(item.subject), item.date or "",
         text_sha256(item.body), ",".join(hashes), "\x1e".join(sorted(item.attachment_names)),
     )
+
+
+def _child_key(child: Item) -> str:
+    if child.kind == "email":
+        return child.dup_group or "item:" + child.id  # no key: matches nothing, so it hides nothing
+    return child.content_sha256 or ""
 
 
 def assign_dup_group(item: Item) -> None:

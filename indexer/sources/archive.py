@@ -7,7 +7,8 @@ nesting depth — and each goes back to the registry (`nested.member_items`): a 
 winmail.dat) becomes an email item with its own attachments, any other file goes through Tika, so the
 files Tika finds inside a member (the images in a DOCX) become grandchildren. A member that is itself a zip or 7z is opened here, not
 by Tika, so the same limits hold however deep it goes; so is a zip or 7z attached to an email
-(`read_member`). Zip-based documents (DOCX, ODT, EPUB) are not archives: Tika reads them whole
+(`read_member`). One budget of bytes and members holds for the whole top-level input (it is kept on
+the SourceContext): a zip in an email in a zip draws on the outer zip's limits, not fresh ones. Zip-based documents (DOCX, ODT, EPUB) are not archives: Tika reads them whole
 through the `document` source.
 
 Nothing is dropped: a member that is refused (encrypted, a zip bomb, beyond the limits) is still an
@@ -52,7 +53,7 @@ def accepts_member(member: Member) -> int:
 
 def read_member(member: Member, ctx: SourceContext) -> Iterator[Item | Problem]:
     """The archive in `member` as an attachment item (a child of `member.parent`), one item per member,
-    and a Problem for everything not fully read; the archive has its own expansion budget."""
+    and a Problem for everything not fully read, within the expansion budget of the top-level input."""
     parent, data = member.parent, member.data
     archive = Item(
         id=ctx.item_id(member.locator), kind="attachment", channel=parent.channel, source_path=ctx.source_path,
@@ -60,7 +61,7 @@ def read_member(member: Member, ctx: SourceContext) -> Iterator[Item | Problem]:
         parent_id=parent.id, depth=parent.depth + 1, date=parent.date, file_name=member.name,
         content_type=CONTENT_TYPES.get(archive_format(data) or "", None), size=len(data), content_sha256=bytes_sha256(data),
     )
-    reader = _Reader(ctx, Budget(ctx.limits))
+    reader = _Reader(ctx, _budget(ctx))
     yield from reader.members(data, archive, prefix=f"{member.locator}!/", level=archive.depth + 1)
     yield archive
     yield from reader.take_problems()
@@ -76,10 +77,17 @@ def read(path: Path, ctx: SourceContext) -> Iterator[Item | Problem]:
         content_type=CONTENT_TYPES.get(archive_format(path) or "", None), size=path.stat().st_size,
         content_sha256=ctx.source_sha256,
     )
-    reader = _Reader(ctx, Budget(ctx.limits))
+    reader = _Reader(ctx, _budget(ctx))
     yield from reader.members(path, archive, prefix="", level=1)
     yield archive
     yield from reader.take_problems()
+
+
+def _budget(ctx: SourceContext) -> Budget:
+    """The one expansion budget of the top-level input `ctx` reads, however deep its archives are."""
+    if not isinstance(ctx.expansion, Budget):
+        ctx.expansion = Budget(ctx.limits)
+    return ctx.expansion
 
 
 class _Reader:

@@ -52,6 +52,9 @@ class SourceContext:
     # Chat exports write local times with no offset: they are read in this zone.
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/London"))
     phone_region: str = "GB"  # default region for phone numbers without a country code
+    # The expansion budget (containers.Budget) of this top-level input, shared by every archive found
+    # in it at any depth (zip → eml → zip), so nesting cannot restart the byte and member limits.
+    expansion: object | None = field(default=None, repr=False, compare=False)
 
     def item_id(self, locator: str) -> str:
         """The stable id of the item at `locator` in this file, for this custody."""

@@ -14,7 +14,7 @@ from indexer.model import Item, Problem
 from indexer.sources.base import Member, SourceContext, foreign_format, reading_whole
 from indexer import errors
 from indexer.sources.mime import MAX_LINE_BYTES, UTF8_BOM, cut_long_lines, message_items, parse_message, without_envelope
-from indexer.sources.readpst_output import rtf_body_as_body
+from indexer.sources.readpst_output import rtf_body_as_body, written_by_readpst
 
 NAME = "eml"
 CHANNEL = "email"
@@ -67,7 +67,10 @@ def read_member(member: Member, ctx: SourceContext) -> Iterator[Item | Problem]:
     """The message in `member` as an email item (a child of `member.parent`) and its attachments;
     raises errors.Corrupt when it has no email headers."""
     data, cut = cut_long_lines(without_envelope(member.data))
-    produced = list(message_items(rtf_body_as_body(parse_message(data)), ctx, member.locator, member))
+    msg = parse_message(data)
+    if written_by_readpst(msg):  # elsewhere `rtf-body.rtf` is an attachment like any other
+        msg = rtf_body_as_body(msg)
+    produced = list(message_items(msg, ctx, member.locator, member))
     if not any(isinstance(thing, Item) for thing in produced):
         raise errors.Corrupt("no email headers found")
     yield from produced

@@ -12,8 +12,9 @@ not indexed.
 Mail clients also leave messages outside `cur/` and `new/`: notmuch and mutt users keep
 message files directly in a folder and its subfolders, beside the maildirs. Any other file in
 the tree that parses as a message (an RFC 5322 header block at its start) is read too; its
-locator is its path in the tree, as it is (`lists/notmuch/05:2,`). What is not a message is
-reported `unsupported`.
+locator is `loose:` and its path in the tree, as it is (`loose:lists/notmuch/05:2,`): a locator
+space of its own, so a copy `lists/123.host` beside `lists/cur/123.host:2,S` cannot take that
+message's locator (and item id). What is not a message is reported `unsupported`.
 
 Read with the standard library's `email` package through `mime`; the folders are listed
 with `os.scandir` rather than `mailbox.Maildir`, which follows symbolic links and skips
@@ -89,13 +90,22 @@ def _stray_files(root: Path, maildirs: list[Path]) -> Iterator[Path]:
                 yield here / name
 
 
+LOOSE_PREFIX = "loose:"
+
+
+def loose_locator(relative: str) -> str:
+    """The locator of a file outside cur/ and new/: its path in the tree, in a space of its own."""
+    return LOOSE_PREFIX + relative
+
+
 def read(path: Path, ctx: SourceContext) -> Iterator[Item | Problem]:
-    """Every message of every folder with its attachments; locators are `<folder>/<unique name>`."""
+    """Every message of every folder with its attachments; locators are `<folder>/<unique name>`,
+    and `loose:<path in the tree>` for message files outside cur/ and new/."""
     folders = list(_folders(path))
     for label, folder in folders:
         yield from _folder_items(label, folder, ctx)
     for stray in _stray_files(path, [folder for _, folder in folders]):
-        where = stray.relative_to(path).as_posix()
+        where = loose_locator(stray.relative_to(path).as_posix())
         if stray.parent.name == "tmp":
             yield Problem(ctx.source_path, where, errors.Unsupported.code, "an unfinished delivery in tmp/; not read")
         else:

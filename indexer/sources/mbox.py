@@ -50,6 +50,16 @@ class _Mailbox(mailbox.mbox):
         self._next_key = len(self._toc)
 
 
+def message_ranges(path: Path) -> list[tuple[int, int]]:
+    """The byte range of each message, in order (message[N] is range N-1), each starting at its
+    "From " line: the same scan `read` makes, so a locator names the same message everywhere."""
+    box = _Mailbox(path, create=False)
+    try:
+        return [box._toc[key] for key in box.iterkeys()]  # noqa: SLF001 - the scan's own ranges
+    finally:
+        box.close()
+
+
 def read(path: Path, ctx: SourceContext) -> Iterator[Item | Problem]:
     """Every message in the mailbox with its attachments; locators are `message[N]` (1-based)."""
     with path.open("rb") as handle:

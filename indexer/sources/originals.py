@@ -9,6 +9,7 @@ so the knowledge lives here beside the readers:
 | a loose `.eml` (locator "")            | the whole file                                               |
 | an mbox (`message[N]`)                 | the N-th message: its bytes after the `From ` separator line up to the next one, as in the file (`>From ` quoting left as it is) |
 | a maildir (`<folder>/<unique name>`)   | the message file in that folder's `cur/` or `new/`           |
+| a maildir (`loose:<path in the tree>`) | the message file at that path, outside `cur/` and `new/`     |
 | anything else (PST via readpst, a member of a zip, an email attached to an email) | not read back: `Original.reason` says why |
 
 A source is only read when its SHA-256 (the tree digest for a maildir) still equals the
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.enrich.hashing import file_sha256, tree_sha256
-from indexer.sources import maildir
+from indexer.sources import maildir, mbox
 
 _MBOX_LOCATOR = re.compile(r"message\[(\d+)\]")
 
@@ -60,22 +61,22 @@ class SourceDigests:
         """locator → message file, named the way the maildir reader names them."""
         if root not in self.maildirs:
             found: dict[str, Path] = {}
-            for label, folder in maildir._folders(root):  # noqa: SLF001 - one naming rule, kept in the reader
+            folders = list(maildir._folders(root))  # noqa: SLF001 - one naming rule, kept in the reader
+            for label, folder in folders:
                 for sub in ("cur", "new"):
                     for entry in sorted((folder / sub).iterdir()):
                         if entry.is_file() and not entry.is_symlink() and not entry.name.startswith("."):
                             found.setdefault(f"{label}/{entry.name.split(':', 1)[0].split(';', 1)[0]}", entry)
+            for stray in maildir._stray_files(root, [folder for _, folder in folders]):  # noqa: SLF001
+                if stray.parent.name != "tmp" and stray.is_file() and not stray.is_symlink():
+                    found[maildir.loose_locator(stray.relative_to(root).as_posix())] = stray
             self.maildirs[root] = found
         return self.maildirs[root]
 
     def mbox_ranges(self, path: Path) -> list[tuple[int, int]]:
         """The byte range of each message of an mbox, in order: the same scan the mbox reader makes."""
         if path not in self.mboxes:
-            box = mailbox.mbox(path, create=False)
-            try:
-                self.mboxes[path] = [box._toc[key] for key in box.iterkeys()]  # noqa: SLF001 - the reader's ranges
-            finally:
-                box.close()
+            self.mboxes[path] = mbox.message_ranges(path)  # the reader's own scan (it knows a leading BOM)
         return self.mboxes[path]
 
 

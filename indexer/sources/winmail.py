@@ -7,7 +7,8 @@ subject, sender, recipients and sent time from its MAPI properties or TNEF attri
 sender's X500 address kept in `raw`, as for .msg files), the Message-ID, the body (plain text plus
 the words only its HTML body holds, else the HTML's text, else the RTF body through Tika), and its
 files as attachments through the registry. Tika is not used for the stream itself: it reads the
-attachments and the RTF body, but drops the HTML body, which is often the only one.
+attachments and the RTF body, but drops the HTML body, which is often the only one. A loose file
+that is not a readable TNEF stream is read by Tika as a document instead, and reported `corrupt`.
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
+from indexer import errors
+from indexer.enrich.duplicates import email_dup_key
 from indexer.enrich.hashing import text_sha256
 from indexer.model import Item, Problem
+from indexer.sources import document
 from indexer.sources.base import Member, SourceContext, foreign_format, reading_whole
 from indexer.sources.html_body import sanitize_html
 from indexer.sources.mime import tnef_children
@@ -52,10 +56,19 @@ def accepts_member(member: Member) -> int:
 
 
 def read(path: Path, ctx: SourceContext) -> Iterator[Item | Problem]:
-    """The message in the TNEF file, its attachments, and a Problem for anything not fully read;
-    raises errors.Corrupt when it is not a readable TNEF stream."""
+    """The message in the TNEF file, its attachments, and a Problem for anything not fully read. A file
+    that is not a readable TNEF stream (damaged, or only named `.tnef`) is read as a document (Tika) so
+    its text is still indexed, and reported `corrupt`."""
     with reading_whole(path.stat().st_size):
-        produced = list(_items(path.read_bytes(), ctx, "", None))
+        try:
+            produced = list(_items(path.read_bytes(), ctx, "", None))
+        except errors.Corrupt as exc:
+            produced = list(document.read(path, ctx))
+            top = next((p for p in produced if isinstance(p, Item) and p.locator == ""), None)
+            reason = f"{exc}; the file was read as a document instead"
+            if top is not None:
+                top.problems.append(reason)
+            produced.append(Problem(ctx.source_path, "", errors.Corrupt.code, reason, top.id if top else None))
     yield from produced
 
 
@@ -87,6 +100,7 @@ def _items(data: bytes, ctx: SourceContext, locator: str, member: Member | None)
     if content.damage:
         item.extraction = "partial"
     item.content_sha256 = text_sha256(item.body)
+    item.dup_group = email_dup_key(item, children)  # needs the attachments' keys: before the email is yielded
     yield item
     yield from children
     yield from problems

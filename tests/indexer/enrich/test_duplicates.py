@@ -4,6 +4,8 @@ same headers, is not. Outlook .msg is tested in tests/indexer/sources/test_msg.p
 
 from __future__ import annotations
 
+import email
+import email.policy
 import uuid
 from email.message import EmailMessage
 from pathlib import Path
@@ -91,3 +93,32 @@ def test_only_the_emails_own_attachments_count_in_its_key():
     embedded = _item("a2", "attachment", "a1", content_sha256="2" * 64)
     assert email_dup_key(email, [own, embedded]) == email_dup_key(email, [own])
     assert email_dup_key(email, [own]) != email_dup_key(email, [])
+
+
+def _forwarding(inner: bytes) -> bytes:
+    message = EmailMessage()
+    message["From"] = "Fay Official <fay@dept.gov.uk>"
+    message["To"] = "gus@dept.gov.uk"
+    message["Subject"] = "Fwd: Grebemoor contract"
+    message["Date"] = "Wed, 04 Mar 2020 10:00:00 +0000"
+    message.set_content("Forwarding the grebemoor message.")
+    message.add_attachment(email.message_from_bytes(inner, policy=email.policy.default))  # message/rfc822
+    return message.as_bytes()
+
+
+def test_an_attached_message_counts_by_its_own_key_not_only_its_body(services, settings, ingest_files, tmp_path):
+    """Two forwards of messages with the same body, one from another sender and one with another
+    attachment, are not duplicates of the forward of the first: none is hidden behind another."""
+    other_sender = _message().replace(b"Dana Official <dana@dept.gov.uk>", b"Hal Outsider <hal@example.org>")
+    variants = {"first.eml": _forwarding(_message()), "again.eml": _forwarding(_message()),
+                "other-sender.eml": _forwarding(other_sender),
+                "other-annex.eml": _forwarding(_message(attachment=b"annex: other costs"))}
+    for name, data in variants.items():
+        (tmp_path / name).write_bytes(data)
+    custodian = _ingest(ingest_files, [tmp_path / name for name in variants])
+    response = services.search(index=settings.items_alias, body={"query": {"bool": {"filter": [
+        {"term": {"custodian": custodian}}, {"term": {"kind": "email"}}, {"term": {"depth": 0}}]}}, "size": 50})
+    groups = {Path(h["_source"]["source_path"]).name: h["_source"]["dup_group"] for h in response["hits"]["hits"]}
+    assert sorted(groups) == sorted(variants)
+    assert groups["first.eml"] == groups["again.eml"]
+    assert len({groups[name] for name in ("first.eml", "other-sender.eml", "other-annex.eml")}) == 3

@@ -327,3 +327,25 @@ def test_members_sharing_a_name_are_all_indexed(services, settings, ingest_files
 
     assert {locator for _, locator in _items(services, settings, custodian)} == {"", "a.txt", "a.txt (2)"}
     assert len(_search(services, settings, "quince", custodian)) == 1 and len(_search(services, settings, "medlar", custodian)) == 1
+
+
+def test_archives_inside_emails_inside_an_archive_share_one_budget(tmp_path, source_context):
+    """zip → eml → zip: the inner zip draws on the top-level zip's member limit, not a fresh one."""
+    from indexer.model import Item, Problem
+    from indexer.sources.base import Limits
+
+    inner_zip = _zip({f"inner{n}.txt": f"inner note {n}".encode() for n in range(3)})
+    message = EmailMessage()
+    message["From"] = "Ann Official <ann@dept.gov.uk>"
+    message["Subject"] = "Zipped notes"
+    message.set_content("The notes, zipped.")
+    message.add_attachment(inner_zip, maintype="application", subtype="zip", filename="notes.zip")
+    path = tmp_path / "outer.zip"
+    path.write_bytes(_zip({"mail.eml": message.as_bytes(), "a.txt": b"outer a", "b.txt": b"outer b"}))
+
+    produced = list(archive.read(path, source_context(path, "Budget Tester", limits=Limits(max_archive_members=4))))
+    names = [p.file_name for p in produced if isinstance(p, Item)]
+    too_large = [p for p in produced if isinstance(p, Problem) and p.code == "too_large"]
+    # mail.eml and its zip's three members use up the four; the outer zip's next members are refused
+    assert [n for n in names if n and n.endswith(".txt")] == ["inner0.txt", "inner1.txt", "inner2.txt"]
+    assert any("more than 4 members" in p.reason for p in too_large)

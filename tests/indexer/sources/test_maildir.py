@@ -110,12 +110,12 @@ def test_maildir_plus_tree_is_read_whole_with_folder_locators(services, settings
         ("corrupt", "INBOX/1583064000.M3P1.host"),
         ("empty", "INBOX/1583064001.M4P1.host"),
         ("unsupported", "INBOX/1583064003.M6P1.host"),
-        ("unsupported", "notes.txt"),
-        ("unsupported", "tmp/1583064002.M5P1.host"),
+        ("unsupported", "loose:notes.txt"),
+        ("unsupported", "loose:tmp/1583064002.M5P1.host"),
     ]
     reasons = {e["locator"]: e["reason"] for e in report}
     assert reasons["INBOX/1583064003.M6P1.host"] == "symbolic link not followed"
-    assert "unfinished delivery" in reasons["tmp/1583064002.M5P1.host"]
+    assert "unfinished delivery" in reasons["loose:tmp/1583064002.M5P1.host"]
     assert run_search(services, settings.items_alias, SearchRequest(q="\"must not be read\"", custodian=[custodian]))["total"] == 0
 
 
@@ -188,12 +188,36 @@ def test_messages_beside_cur_and_new_are_read_as_mail_clients_leave_them(tmp_pat
     produced = list(maildir.read(root, source_context(root, "Maildir Loose")))
     items = {i.locator: i for i in produced if isinstance(i, Item)}
     problems = [(p.code, p.locator) for p in produced if not isinstance(p, Item)]
-    assert sorted(items) == ["05:2,", "foo/06", "lists/notmuch/12:2,", "mail/1.M1P1.host"]
-    assert problems == [("unsupported", "lists/notes.txt")]
-    assert items["lists/notmuch/12:2,"].subject == "[notmuch] patch 12"
+    assert sorted(items) == ["loose:05:2,", "loose:foo/06", "loose:lists/notmuch/12:2,", "mail/1.M1P1.host"]
+    assert problems == [("unsupported", "loose:lists/notes.txt")]
+    assert items["loose:lists/notmuch/12:2,"].subject == "[notmuch] patch 12"
     # date_original is the header as written; the UTC date is the same instant each time
-    assert [(items[k].date_original, items[k].date) for k in ("05:2,", "foo/06", "lists/notmuch/12:2,")] == [
+    assert [(items[k].date_original, items[k].date) for k in ("loose:05:2,", "loose:foo/06", "loose:lists/notmuch/12:2,")] == [
         ("Tue, 17 Nov 2009 11:36:14 -0800 (PST)", "2009-11-17T19:36:14Z"),
         ("Mon, 17 Nov 2009 11:36:14 -0800 (PST)", "2009-11-17T19:36:14Z"),
         ("17 Nov 2009 19:36:14 +0000", "2009-11-17T19:36:14Z"),
     ]
+
+
+def test_a_loose_copy_beside_cur_does_not_share_the_messages_locator(tmp_path, source_context):
+    """`lists/cur/123.host:2,S` and a copy `lists/123.host` are two items with two locators, and each
+    locator reads back its own file as the original."""
+    from indexer.model import Item
+    from indexer.enrich.hashing import tree_sha256
+    from indexer.sources.originals import original_email
+
+    root = tmp_path / "mail"
+    lists = _maildir(root / "lists")
+    filed = _put(lists, "cur", "123.host:2,S", _message("Filed", "the filed message"))
+    copy = lists / "123.host"
+    copy.write_bytes(_message("Copy", "a different copy left beside cur"))
+
+    produced = list(maildir.read(root, source_context(root, "Maildir Clash")))
+    items = {i.locator: i for i in produced if isinstance(i, Item)}
+    assert sorted(items) == ["lists/123.host", "loose:lists/123.host"]
+    assert len({i.id for i in items.values()}) == 2
+    assert items["lists/123.host"].subject == "Filed"
+    assert items["loose:lists/123.host"].subject == "Copy"
+    digest = tree_sha256(root)
+    assert original_email(str(root), "lists/123.host", digest).data == filed.read_bytes()
+    assert original_email(str(root), "loose:lists/123.host", digest).data == copy.read_bytes()

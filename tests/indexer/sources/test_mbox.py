@@ -53,3 +53,16 @@ def test_mbox_starting_with_a_utf8_bom_is_read_message_by_message(tmp_path, sour
     assert [(i.locator, i.subject) for i in items] == [("message[1]", "quarterly figures"), ("message[2]", "second message")]
     assert items[0].sender.address == "alice@example.org"
     assert items[0].body == "The figures are attached."  # the blank line before the next "From " is not the body's
+
+
+def test_a_bom_mboxs_messages_are_read_back_as_the_reader_numbered_them(tmp_path):
+    """The transfer package's original of `message[N]` is the message the reader indexed as message[N]."""
+    from indexer.enrich.hashing import file_sha256
+    from indexer.sources.originals import original_email
+
+    path = tmp_path / "exported.mbox"
+    second = NORMAL.replace(b"quarterly figures", b"second message")
+    path.write_bytes(b"\xef\xbb\xbf" + SEPARATOR + NORMAL + b"\n" + SEPARATOR + second + b"\n")
+    digest = file_sha256(path)
+    assert original_email(str(path), "message[1]", digest).data == NORMAL
+    assert original_email(str(path), "message[2]", digest).data == second

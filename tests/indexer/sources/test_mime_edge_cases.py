@@ -619,3 +619,41 @@ def test_attached_messages_are_read_as_emails_down_to_the_nesting_limit(tmp_path
     assert "wrenfallow" in third.body
     assert [(p.code, p.locator, p.item_id) for p in problems] == [("too_large", "/attachment[1]/attachment[1]", third.id)]
     assert "nested 2 levels deep" in problems[0].reason
+
+
+def test_an_attachment_named_rtf_body_in_an_attached_message_readpst_did_not_write_is_kept(tmp_path, source_context):
+    """`rtf-body.rtf` is readpst's name for a message's RTF body only in messages readpst wrote: in any
+    other attached message it is an attachment like another, indexed."""
+    from indexer.model import Item
+    from indexer.sources import eml
+
+    inner = _message("Letter with its draft", "The letter; the draft is attached.")
+    inner.add_attachment(rb"{\rtf1\ansi\deff0{\fonttbl{\f0 Arial;}}\f0 The draft mentions corncrakeholt.\par}", maintype="application", subtype="rtf",
+                         filename="rtf-body.rtf")
+    path = _write(tmp_path, "forward.eml", _forwarded("Forwarding the letter", inner))
+    produced = list(eml.read(path, source_context(path, "MIME RTF Name")))
+    items = {p.locator: p for p in produced if isinstance(p, Item)}
+    assert [p for p in produced if not isinstance(p, Item)] == []
+    draft = items["/attachment[1]/attachment[1]"]
+    assert (draft.kind, draft.file_name) == ("attachment", "rtf-body.rtf")
+    assert "corncrakeholt" in draft.body
+
+
+def test_a_loose_file_that_is_not_readable_tnef_is_read_as_a_document_and_reported(tmp_path, source_context):
+    """A damaged winmail.dat, or a text file merely named .tnef: a document item, and its text indexed."""
+    from indexer.model import Item
+    from indexer.sources import choose, winmail
+
+    damaged = _write(tmp_path, "winmail.dat", b"\x78\x9f\x3e\x22\x01\x00\x01\x00\x80\xff\xff\xff\x7f"
+                     + b" the notes mention lapwingdale " * 5)
+    named = _write(tmp_path, "notes.tnef", b"Plain notes about the curlewbank survey.\n" * 3)
+    # Tika cannot read a damaged stream either, but the file is an item, and what Tika finds is kept.
+    for path, word in ((damaged, ""), (named, "curlewbank")):
+        assert choose(path, path.read_bytes()[:4096]) is winmail
+        produced = list(winmail.read(path, source_context(path, "Tnef Fallback")))
+        items = [p for p in produced if isinstance(p, Item)]
+        problems = [p for p in produced if not isinstance(p, Item)]
+        assert [(i.kind, i.locator) for i in items][:1] == [("document", "")]
+        assert word in items[0].body
+        assert [(p.code, p.locator, p.item_id) for p in problems][-1:] == [("corrupt", "", items[0].id)]
+        assert "TNEF" in problems[-1].reason
