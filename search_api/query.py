@@ -1,127 +1,29 @@
-"""The investigator query language: text → tree (`parse`) → OpenSearch DSL (`to_dsl`).
+"""The investigator query language's parser: text → checked tree (`parse`).
 
 The grammar is `query_grammar.lark`, parsed by lark (LALR, so a malformed query fails at a
 known character with a known expectation, which becomes the 400's `position` and `hint`).
-The lark tree is turned into the small Node classes below, checked (known fields, valid
-dates, proximity operands), and only then translated. The README's "Search syntax" table is
-the user's reference; `FIELDS` in `search_api.query_fields` says what every field searches.
+The lark tree is turned into the Node classes of `search_api.query_tree`, checked (known fields
+through `search_api.query_fields.check`, valid dates, proximity operands), and only then handed
+to `search_api.query_fields.to_dsl` for translation. The README's "Search syntax" table is the
+user's reference; `FIELDS` in `search_api.query_fields` says what every field searches.
 """
 
 from __future__ import annotations
 
-import unicodedata
-from dataclasses import dataclass
 from datetime import date
 from importlib.resources import files
-from typing import Any, Union
 
 from lark import Lark, Token, Transformer_NonRecursive, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
+from search_api.query_fields import FIELDS, check
+from search_api.query_tree import (
+    And, DateRange, Everything, Field, Fuzzy, Has, Near, Node, Not, Or, Phrase, QuerySyntaxError, Wildcard, Word, depth, fold,
+    position_of,
+)
+
 MAX_DEPTH = 40  # nesting of groups and operators; deeper than this is a mistake, not a search
 MAX_FUZZINESS = 2
-
-
-class QuerySyntaxError(ValueError):
-    """A query that cannot be searched: `position` is the 0-based character offset of the problem."""
-
-    def __init__(self, detail: str, position: int, hint: str):
-        super().__init__(detail)
-        self.detail, self.position, self.hint = detail, position, hint
-
-    def to_body(self) -> dict[str, Any]:
-        """The HTTP 400 body: {"detail", "position", "hint"}."""
-        return {"detail": self.detail, "position": self.position, "hint": self.hint}
-
-
-# ---------- the tree ----------
-
-@dataclass(frozen=True)
-class Word:
-    text: str
-    position: int
-
-
-@dataclass(frozen=True)
-class Wildcard:
-    pattern: str  # lower-cased and accent-folded; `*` any characters, `?` one character
-    position: int
-
-
-@dataclass(frozen=True)
-class Fuzzy:
-    text: str
-    fuzziness: int | None  # None: OpenSearch's AUTO (by word length)
-    position: int
-
-
-@dataclass(frozen=True)
-class Phrase:
-    text: str
-    slop: int | None  # `"a b"~N`: the words in any order, at most N other words between them
-    position: int
-
-
-@dataclass(frozen=True)
-class Everything:
-    position: int
-
-
-@dataclass(frozen=True)
-class And:
-    children: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class Or:
-    children: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class Not:
-    child: Node
-
-
-@dataclass(frozen=True)
-class Near:
-    """`left w/N right` (any order) or `left pre/N right` (left first): at most N words between."""
-
-    left: Node
-    right: Node
-    distance: int
-    ordered: bool
-    position: int
-
-
-@dataclass(frozen=True)
-class Field:
-    name: str
-    child: Node
-    position: int
-
-
-@dataclass(frozen=True)
-class Has:
-    what: str  # "attachment" | "pii"
-    position: int
-
-
-@dataclass(frozen=True)
-class DateRange:
-    start: date | None  # inclusive
-    end: date | None  # exclusive
-    position: int
-
-
-Node = Union[Word, Wildcard, Fuzzy, Phrase, Everything, And, Or, Not, Near, Field, Has, DateRange]
-LEAVES = (Word, Wildcard, Fuzzy, Phrase, Everything)
-
-
-def fold(text: str) -> str:
-    """Lower-case and strip accents, as the `.exact` analyzer does (for wildcard and fuzzy terms,
-    which OpenSearch does not analyse)."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 # ---------- text → tree ----------
@@ -136,8 +38,6 @@ def parse(text: str) -> Node | None:
     Raises QuerySyntaxError (position + hint) for malformed syntax, unknown fields, bad dates,
     impossible proximity operands and over-deep nesting.
     """
-    from search_api.query_fields import check  # the field table imports the Node classes
-
     try:
         tree = _PARSER.parse(text)
     except UnexpectedInput as exc:
@@ -153,30 +53,11 @@ def parse(text: str) -> Node | None:
     return node
 
 
-def _depth(node: Node) -> int:
-    if isinstance(node, (And, Or)):
-        return 1 + max(map(_depth, node.children))
-    if isinstance(node, (Not, Field)):
-        return 1 + _depth(node.child)
-    if isinstance(node, Near):
-        return 1 + max(_depth(node.left), _depth(node.right))
-    return 1
-
-
 def _guarded(node: Node) -> Node:
-    if _depth(node) > MAX_DEPTH:
+    if depth(node) > MAX_DEPTH:
         raise QuerySyntaxError("the query is nested too deeply", position_of(node),
                                f"use at most {MAX_DEPTH} levels of parentheses and operators")
     return node
-
-
-def position_of(node: Node) -> int:
-    """Where `node` starts in the query text."""
-    if isinstance(node, (And, Or)):
-        return position_of(node.children[0])
-    if isinstance(node, Not):
-        return position_of(node.child)
-    return node.position
 
 
 class _ToNodes(Transformer_NonRecursive):
@@ -277,7 +158,6 @@ def _term(token: Token) -> Node | None:
 
 
 def _field_names() -> set[str]:
-    from search_api.query_fields import FIELDS
     return set(FIELDS) | {"has", "date"}
 
 
@@ -359,27 +239,4 @@ def _unclosed_parenthesis(text: str) -> int | None:
     return stack[-1] if stack else None
 
 
-# ---------- tree → OpenSearch DSL ----------
-
-def to_dsl(node: Node | None) -> dict[str, Any]:
-    """The OpenSearch query for a checked tree from `parse` (None: every item)."""
-    from search_api.query_fields import DEFAULT, translate
-
-    if node is None:
-        return {"match_all": {}}
-    return translate(node, DEFAULT)
-
-
-def highlight_dsl(node: Node | None) -> dict[str, Any] | None:
-    """A query of the positive words, phrases and patterns of the tree, for highlighting only
-    (so `custodian:` or `NOT draft` never decide what is marked in the text)."""
-    from search_api.query_fields import highlight_leaves
-
-    leaves = list(highlight_leaves(node)) if node is not None else []
-    return {"bool": {"should": leaves, "minimum_should_match": 1}} if leaves else None
-
-
-__all__ = [
-    "QuerySyntaxError", "parse", "to_dsl", "highlight_dsl", "fold", "Node", "Word", "Wildcard", "Fuzzy", "Phrase",
-    "Everything", "And", "Or", "Not", "Near", "Field", "Has", "DateRange",
-]
+__all__ = ["QuerySyntaxError", "parse", "MAX_DEPTH", "MAX_FUZZINESS"]

@@ -3,7 +3,9 @@
 One table, `FIELDS`, names every `field:`; each entry is a spec that knows how a word, a phrase,
 a wildcard pattern and a fuzzy term become queries on the mapped fields (`services/index.py`).
 Text is matched through the index analysers, so case and accents never matter; patterns and
-fuzzy terms (which OpenSearch does not analyse) are folded by `query.fold` first.
+fuzzy terms (which OpenSearch does not analyse) are folded by `query_tree.fold` first. `to_dsl` and
+`highlight_dsl` are the entry points for a checked tree from `search_api.query.parse`; this module
+imports only the tree (`search_api.query_tree`), never the parser.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from search_api.query import (
+from search_api.query_tree import (
     LEAVES, And, DateRange, Everything, Field, Fuzzy, Has, Near, Node, Not, Or, Phrase, QuerySyntaxError, Wildcard,
     Word, fold, position_of,
 )
@@ -370,5 +372,21 @@ def highlight_leaves(node: Node, negated: bool = False, spec: Any = DEFAULT) -> 
         yield translate(node, HIGHLIGHTED if spec is DEFAULT else spec)
 
 
-__all__ = ["FIELDS", "DEFAULT", "MAX_EXPANSIONS", "TOO_MANY_TERMS", "check", "translate", "interval_rule", "highlight_leaves", "too_broad", "too_large",
-           "too_big_for_opensearch"]
+# ---------- the whole tree → OpenSearch DSL ----------
+
+def to_dsl(node: Node | None) -> dict[str, Any]:
+    """The OpenSearch query for a checked tree from `parse` (None: every item)."""
+    if node is None:
+        return {"match_all": {}}
+    return translate(node, DEFAULT)
+
+
+def highlight_dsl(node: Node | None) -> dict[str, Any] | None:
+    """A query of the positive words, phrases and patterns of the tree, for highlighting only
+    (so `custodian:` or `NOT draft` never decide what is marked in the text)."""
+    leaves = list(highlight_leaves(node)) if node is not None else []
+    return {"bool": {"should": leaves, "minimum_should_match": 1}} if leaves else None
+
+
+__all__ = ["to_dsl", "highlight_dsl", "FIELDS", "DEFAULT", "MAX_EXPANSIONS", "TOO_MANY_TERMS", "check", "translate",
+           "interval_rule", "highlight_leaves", "too_broad", "too_large", "too_big_for_opensearch"]

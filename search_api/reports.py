@@ -30,8 +30,9 @@ from pydantic import Field, ValidationError
 
 from search_api.exports import spreadsheet_safe
 from search_api.inputs import ApiModel
-from search_api.query import Node, QuerySyntaxError, parse, to_dsl
-from search_api.query_fields import too_big_for_opensearch
+from search_api.query import QuerySyntaxError, parse
+from search_api.query_fields import to_dsl, too_big_for_opensearch
+from search_api.query_tree import Node
 from search_api.scope import EVERYTHING, Scope, scoped
 from search_api.search import SearchRequest, filter_clauses
 

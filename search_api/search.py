@@ -1,8 +1,9 @@
 """Search over the items index: request → OpenSearch DSL → the API's response body.
 
 Used by the HTTP route and by `lantern search`, so both give the same answer. The query text
-is Lantern's query language (`search_api.query`: parsed into a tree, malformed text raises
-QuerySyntaxError → 400); sort orders and cursor paging live in `search_api.paging`.
+is Lantern's query language (`search_api.query` parses it into a tree, malformed text raises
+QuerySyntaxError → 400; `search_api.query_fields` translates the tree); sort orders and cursor
+paging live in `search_api.paging`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from search_api import paging
 from search_api.disclosure import confine
 from search_api.limits import Snapshots
 from search_api.families import attach_families
-from search_api.query import highlight_dsl, parse, to_dsl
+from search_api.query import parse
+from search_api.query_fields import highlight_dsl, to_dsl
 from search_api.scope import EVERYTHING, Scope, scoped
 
 FACETS = ("custodian", "channel", "record", "kind", "people", "entity_people", "entity_orgs", "entity_places", "pii_types")

@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 from known_corpus import ALL, CUSTODIANS
 
-from search_api.query import (
-    And, DateRange, Everything, Field, Fuzzy, Has, Near, Not, Or, Phrase, QuerySyntaxError, Wildcard, Word, parse, to_dsl,
-)
+from search_api.query import QuerySyntaxError, parse
+from search_api.query_fields import to_dsl
+from search_api.query_tree import And, DateRange, Everything, Field, Fuzzy, Has, Near, Not, Or, Phrase, Wildcard, Word
 
 
 @pytest.fixture(scope="module")
