@@ -58,9 +58,11 @@ def primed(hits: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     return chained()
 
 
-def _address(value: Any) -> str:
+def address_text(value: Any, separator: str = "; ") -> str:
+    """An address field (one address, or a list of them) as text: each as written (`raw`), else its
+    address or name, joined by `separator`."""
     if isinstance(value, list):
-        return "; ".join(filter(None, (_address(v) for v in value)))
+        return separator.join(filter(None, (address_text(v, separator) for v in value)))
     if isinstance(value, dict):
         return value.get("raw") or value.get("address") or value.get("name") or ""
     return "" if value is None else str(value)
@@ -74,7 +76,7 @@ def spreadsheet_safe(value: str) -> str:
 def _cell(name: str, source: dict[str, Any]) -> str:
     value = source.get(name)
     if name in ("from", "to", "cc", "bcc"):
-        text = _address(value)
+        text = address_text(value)
     elif isinstance(value, list):
         text = "; ".join(str(v) for v in value)
     elif value is None:

@@ -39,7 +39,7 @@ from zipstream import ZIP_DEFLATED, ZipStream
 
 from indexer.sources.originals import SourceDigests, original_email
 from search_api import paging
-from search_api.exports import safe_file_name, spreadsheet_safe
+from search_api.exports import address_text, safe_file_name, spreadsheet_safe
 from search_api.transfer_readme import readme_text
 from search_api.record_gaps import where_clauses
 from search_api.transfer_selection import Unit, select_units
@@ -226,11 +226,7 @@ def _unique(path: str, taken: set[str]) -> str:
 
 
 def _addresses(value: Any) -> str:
-    if isinstance(value, list):
-        return ", ".join(filter(None, (_addresses(v) for v in value)))
-    if isinstance(value, dict):
-        return value.get("raw") or value.get("address") or value.get("name") or ""
-    return "" if value is None else str(value)
+    return address_text(value, ", ")  # header style: "a@x, b@y"
 
 
 def _one_line(value: str) -> str:

@@ -42,6 +42,17 @@ def _search(services, settings, q: str, custodian: str) -> list[dict]:
     return run_search(services, settings.items_alias, SearchRequest(q=q, custodian=[custodian], size=50))["hits"]
 
 
+def _read_output(settings, out: Path, store: Path, digest_of: Path) -> tuple[dict[str, Item], list[Problem]]:
+    """readpst's output folder `out` read as the store `store` would be: (items by locator, problems)."""
+    extractor = TikaExtractor(settings.effective_tika_url)
+    ctx = SourceContext(str(store), file_sha256(digest_of), Custody("PST Tester", "official"), extractor, Limits())
+    try:
+        produced = list(pst.output_items(out, ctx))
+    finally:
+        extractor.close()
+    return {i.locator: i for i in produced if isinstance(i, Item)}, [p for p in produced if isinstance(p, Problem)]
+
+
 def test_pst_is_chosen_by_its_signature(tmp_path):
     renamed = tmp_path / "mailbox.bin"
     shutil.copy(DATA / DIST_LIST, renamed)
@@ -159,15 +170,7 @@ def test_readpst_email_output_becomes_email_items(services, settings, tmp_path):
     (out / "Personal Folders" / "Inbox" / "Sub").mkdir()
     (out / "Personal Folders" / "Inbox" / "Sub" / "10.eml").write_bytes(_readpst_email("Deeper", "nested folder text", rtf))
     (inbox / "3.msg").write_bytes(b"\xd0\xcf\x11\xe0")
-    extractor = TikaExtractor(settings.effective_tika_url)
-    ctx = SourceContext(str(tmp_path / "store.pst"), file_sha256(inbox / "1.eml"),
-                        Custody("PST Tester", "official"), extractor, Limits())
-    try:
-        produced = list(pst.output_items(out, ctx))
-    finally:
-        extractor.close()
-    items = {i.locator: i for i in produced if isinstance(i, Item)}
-    problems = [p for p in produced if isinstance(p, Problem)]
+    items, problems = _read_output(settings, out, tmp_path / "store.pst", inbox / "1.eml")
 
     assert sorted(items) == ["Personal Folders/Inbox/1", "Personal Folders/Inbox/1/attachment[1]",
                              "Personal Folders/Inbox/2", "Personal Folders/Inbox/2/attachment[1]",
@@ -253,15 +256,7 @@ def test_readpst_embedded_message_becomes_an_email_with_its_own_attachments(serv
     inbox = out / "Personal Folders" / "Inbox"
     inbox.mkdir(parents=True)
     (inbox / "1.eml").write_bytes(_readpst_forward(docx_bytes("The spreadsheet total mentions quillmarsh.")))
-    extractor = TikaExtractor(settings.effective_tika_url)
-    ctx = SourceContext(str(tmp_path / "store.pst"), file_sha256(inbox / "1.eml"),
-                        Custody("PST Tester", "official"), extractor, Limits())
-    try:
-        produced = list(pst.output_items(out, ctx))
-    finally:
-        extractor.close()
-    items = {i.locator: i for i in produced if isinstance(i, Item)}
-    problems = [p for p in produced if isinstance(p, Problem)]
+    items, problems = _read_output(settings, out, tmp_path / "store.pst", inbox / "1.eml")
 
     outer = items["Personal Folders/Inbox/1"]
     embedded = items["Personal Folders/Inbox/1/attachment[1]"]
