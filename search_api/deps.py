@@ -1,9 +1,12 @@
-"""Shared FastAPI dependencies: the settings object and the OpenSearch client."""
+"""Shared FastAPI dependencies, as typed aliases so a route's signature says what it takes:
+`client: Client`, `settings: AppSettings` (as in the FastAPI full-stack template's `deps.py`)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import orjson
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 from opensearchpy import OpenSearch
 
 from services.settings import Settings
@@ -15,6 +18,12 @@ def get_settings(request: Request) -> Settings:
 
 def get_opensearch(request: Request) -> OpenSearch:
     return request.app.state.opensearch
+
+
+Client = Annotated[OpenSearch, Depends(get_opensearch)]
+"""The API's (limited) OpenSearch client, built once at start-up."""
+AppSettings = Annotated[Settings, Depends(get_settings)]
+"""The settings the app was created with."""
 
 
 def json_response(body: dict) -> Response:
