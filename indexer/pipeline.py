@@ -22,7 +22,7 @@ from opensearchpy import OpenSearch
 
 from indexer import errors, sources, store
 from indexer.enrich.duplicates import assign_dup_group
-from indexer.enrich.hashing import file_sha256, tree_sha256
+from indexer.digests import file_sha256, tree_sha256
 from indexer.enrich.near_dups import near_dup_index
 from indexer.enrich.stage import Enricher, enricher_for
 from indexer.enrich.threads import thread_index

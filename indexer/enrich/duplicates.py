@@ -1,60 +1,13 @@
-"""Exact-duplicate keys: items that are the same evidence share a `dup_group`.
+"""Exact-duplicate groups: every item gets a `dup_group`, the key its copies share.
 
-Duplicates stay separate items, because who held a copy (custodian, official or private
-record) is itself evidence; the group lets search collapse them and an item say "also held by".
-
-- email: a hash over the headers that identify the message (sender, recipients, normalised
-  subject, date), the body text and every attachment's name and content hash, so the same message
-  exported from two mailboxes (or as EML and from an MBOX) matches, whatever the transport
-  headers say, while the same text sent with another attachment does not: collapsing
-  duplicates must never hide an attachment nobody has seen. An attached email counts by its own
-  key, so its sender and its attachments count too. The email readers (`mime`, `msg`, `winmail`)
-  set it (`email_dup_key`) once they have read the attachments, before yielding the email;
-- attachment or document: the hash of the file's bytes;
-- chat message or SMS: channel, sender, time and text.
+The keys themselves (and why they are built as they are) live in `indexer.digests`, because the
+email readers set an email's key before yielding it; this step fills in the key of every other item.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-from collections.abc import Iterable
-
-from indexer.enrich.hashing import text_sha256
+from indexer.digests import message_dup_key
 from indexer.model import Item
-
-_SUBJECT_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|sv|tr|wg)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
-_SPACE = re.compile(r"\s+")
-
-
-def normalise_subject(subject: str | None) -> str:
-    """Subject without reply/forward prefixes, case and spacing: the thread-subject key."""
-    return _SPACE.sub(" ", _SUBJECT_PREFIX.sub("", subject or "")).strip().lower()
-
-
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:40]
-
-
-def email_dup_key(item: Item, attachments: Iterable[Item]) -> str:
-    """The duplicate key of the email `item` (see module docstring), given the items its reader made of
-    its attachments: every child of `item` among them counts by its content hash (an attached email by
-    its own duplicate key, which its reader set first: its body alone would match another sender's or
-    another attachment's copy), and every name in
-    `item.attachment_names` (so an attachment that could not be read, and gave no item, still counts)."""
-    sender = (item.sender.address or item.sender.raw).lower() if item.sender else ""
-    recipients = sorted((a.address or a.raw).lower() for a in item.to + item.cc + item.bcc)
-    hashes = sorted(_child_key(child) for child in attachments if child.parent_id == item.id)
-    return "email:" + _digest(
-        sender, ",".join(recipients), normalise_subject(item.subject), item.date or "",
-        text_sha256(item.body), ",".join(hashes), "\x1e".join(sorted(item.attachment_names)),
-    )
-
-
-def _child_key(child: Item) -> str:
-    if child.kind == "email":
-        return child.dup_group or "item:" + child.id  # no key: matches nothing, so it hides nothing
-    return child.content_sha256 or ""
 
 
 def assign_dup_group(item: Item) -> None:
@@ -66,7 +19,6 @@ def assign_dup_group(item: Item) -> None:
     if item.kind in ("attachment", "document") and item.content_sha256:
         item.dup_group = "file:" + item.content_sha256
     elif item.kind in ("message", "sms"):
-        sender = (item.sender.address or item.sender.raw).lower() if item.sender else ""
-        item.dup_group = f"{item.channel}:" + _digest(sender, item.date or "", text_sha256(item.body), item.event or "")
+        item.dup_group = message_dup_key(item)
     else:
         item.dup_group = "item:" + item.id

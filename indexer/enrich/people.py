@@ -28,7 +28,7 @@ from opensearchpy import OpenSearch, helpers
 from opensearchpy.exceptions import NotFoundError
 
 from indexer.model import Item
-from indexer.sources.chat import normalise_phone
+from indexer.identities import normalise_phone
 
 ADDRESS_FIELDS = ("from", "to", "cc", "bcc", "participants")
 PEOPLE_MAPPING: dict[str, Any] = {

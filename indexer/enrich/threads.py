@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from opensearchpy import OpenSearch, helpers
 
-from indexer.enrich.duplicates import normalise_subject
+from indexer.digests import normalise_subject
 
 
 @dataclass(slots=True)

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from indexer import errors
-from indexer.enrich.hashing import bytes_sha256
+from indexer.digests import bytes_sha256
 from indexer.model import Item, Problem
 from indexer.sources.base import Member, SourceContext
 from indexer.sources.containers import Budget, Damage, Entry, Source, archive_format, entries

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from indexer import errors
-from indexer.enrich.hashing import bytes_sha256, text_sha256
+from indexer.digests import bytes_sha256, text_sha256
 from indexer.extract import MAX_TEXT_CHARS
 from indexer.model import Item
 from indexer.sources.base import SourceContext

@@ -9,9 +9,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-import phonenumbers
-
-from indexer.enrich.hashing import text_sha256
+from indexer.digests import text_sha256
+from indexer.identities import normalise_phone
 from indexer.model import Address, Item, valid_text
 from indexer.sources.base import SourceContext
 
@@ -20,20 +19,6 @@ def conversation_key(channel: str, ctx: SourceContext, name: str) -> str:
     """A stable conversation id: the channel plus a hash of the source file, the conversation's name in it and its custody."""
     digest = ctx.item_id(f"conversation:{name}")[:24]  # per custody, like item ids: one copy's messages per view
     return f"{channel}:{digest}"
-
-
-def normalise_phone(raw: str, region: str = "GB") -> str | None:
-    """E.164 form of `raw` if it is a plausible phone number (e.g. '+447700900123'), else None."""
-    candidate = raw.strip().replace("\u202a", "").replace("\u202c", "")
-    if sum(ch.isdigit() for ch in candidate) < 6:
-        return None
-    try:
-        number = phonenumbers.parse(candidate, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def sender_address(raw: str, region: str = "GB", handle: str | None = None) -> Address:

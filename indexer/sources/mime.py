@@ -29,8 +29,7 @@ from email.message import EmailMessage, Message
 from typing import Any
 
 from indexer import errors
-from indexer.enrich.duplicates import email_dup_key
-from indexer.enrich.hashing import text_sha256
+from indexer.digests import email_dup_key, text_sha256
 from indexer.model import Address, Item, Problem
 from indexer.sources import mime_parts, readpst_output
 from indexer.sources.attachments import attachment_items

@@ -30,8 +30,7 @@ import extract_msg
 from extract_msg.enums import AttachmentType, ErrorBehavior, RecipientType
 
 from indexer import errors
-from indexer.enrich.duplicates import email_dup_key
-from indexer.enrich.hashing import text_sha256
+from indexer.digests import email_dup_key, text_sha256
 from indexer.model import Address, Item, Problem
 from indexer.sources import mapi_codepage, mime_parts
 from indexer.sources.base import Member, SourceContext

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from indexer.enrich.hashing import file_sha256, tree_sha256
+from indexer.digests import file_sha256, tree_sha256
 from indexer.sources import maildir, mbox
 
 _MBOX_LOCATOR = re.compile(r"message\[(\d+)\]")

@@ -47,7 +47,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from indexer import errors
-from indexer.enrich.hashing import text_sha256
+from indexer.digests import text_sha256
 from indexer.model import Item, Problem
 from indexer.sources.base import SourceContext, foreign_format
 from indexer.sources.mime import message_items, parse_message

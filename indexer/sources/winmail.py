@@ -18,8 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from indexer import errors
-from indexer.enrich.duplicates import email_dup_key
-from indexer.enrich.hashing import text_sha256
+from indexer.digests import email_dup_key, text_sha256
 from indexer.model import Item, Problem
 from indexer.sources import document
 from indexer.sources.base import Member, SourceContext, foreign_format, reading_whole

@@ -10,7 +10,7 @@ import uuid
 from email.message import EmailMessage
 from pathlib import Path
 
-from indexer.enrich.duplicates import email_dup_key
+from indexer.digests import email_dup_key
 from indexer.model import Address, Custody, Item
 from search_api.search import SearchRequest, run_search
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.enrich.hashing import file_sha256, tree_sha256
+from indexer.digests import file_sha256, tree_sha256
 from indexer.extract import TikaExtractor
 from indexer.model import Custody
 from indexer.sources.base import Limits, SourceContext

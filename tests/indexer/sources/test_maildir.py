@@ -203,7 +203,7 @@ def test_a_loose_copy_beside_cur_does_not_share_the_messages_locator(tmp_path, s
     """`lists/cur/123.host:2,S` and a copy `lists/123.host` are two items with two locators, and each
     locator reads back its own file as the original."""
     from indexer.model import Item
-    from indexer.enrich.hashing import tree_sha256
+    from indexer.digests import tree_sha256
     from indexer.sources.originals import original_email
 
     root = tmp_path / "mail"

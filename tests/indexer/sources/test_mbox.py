@@ -57,7 +57,7 @@ def test_mbox_starting_with_a_utf8_bom_is_read_message_by_message(tmp_path, sour
 
 def test_a_bom_mboxs_messages_are_read_back_as_the_reader_numbered_them(tmp_path):
     """The transfer package's original of `message[N]` is the message the reader indexed as message[N]."""
-    from indexer.enrich.hashing import file_sha256
+    from indexer.digests import file_sha256
     from indexer.sources.originals import original_email
 
     path = tmp_path / "exported.mbox"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import docx
 
-from indexer.enrich.hashing import file_sha256
+from indexer.digests import file_sha256
 from indexer.extract import TikaExtractor
 from indexer.model import Custody, Item, Problem
 from indexer.sources import choose, pst

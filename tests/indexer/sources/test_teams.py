@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from indexer import errors
-from indexer.enrich.hashing import file_sha256
+from indexer.digests import file_sha256
 from indexer.model import Custody, Item, Problem
 from indexer.sources import choose, teams
 from indexer.sources.base import Limits, SourceContext

@@ -13,7 +13,7 @@ import docx
 import pytest
 
 from indexer import errors, sources
-from indexer.enrich.hashing import file_sha256
+from indexer.digests import file_sha256
 from indexer.extract import TikaExtractor
 from indexer.model import Custody, Item, Problem
 from indexer.sources import whatsapp
