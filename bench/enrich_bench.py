@@ -34,7 +34,7 @@ from indexer.enrich.near_dups import compute_groups
 from indexer.enrich.stage import EnrichOptions, Enricher
 from indexer.model import Address, Custody, Item, stable_id
 from indexer.sources.base import Limits, SourceContext
-from indexer.sources.chat import message_item, sender_address
+from indexer.sources.support.chat import message_item, sender_address
 
 
 def email_items(writer: Writer, count: int) -> list[Item]:

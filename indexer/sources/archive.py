@@ -28,8 +28,8 @@ from indexer import errors
 from indexer.digests import bytes_sha256
 from indexer.model import Item, Problem
 from indexer.sources.base import Member, SourceContext
-from indexer.sources.containers import Budget, Damage, Entry, Source, archive_format, entries
-from indexer.sources.nested import member_items
+from indexer.sources.support.containers import Budget, Damage, Entry, Source, archive_format, entries
+from indexer.sources.support.nested import member_items
 
 NAME = "archive"
 CHANNEL = "file"

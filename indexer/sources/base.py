@@ -6,7 +6,7 @@ every module and hands the file to the highest score.
 
 A reader that can also read a file found inside a container (an attached message, an archive
 member) exposes `accepts_member(member) -> int` and `read_member(member, ctx)`; containers hand
-their members to `indexer.sources.nested.member_items`, which asks those readers the same way.
+their members to `indexer.sources.support.nested.member_items`, which asks those readers the same way.
 """
 
 from __future__ import annotations

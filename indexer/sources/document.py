@@ -18,7 +18,7 @@ from pathlib import Path
 
 from indexer import errors
 from indexer.model import Item, Problem
-from indexer.sources.attachments import attachment_items
+from indexer.sources.support.attachments import attachment_items
 from indexer.sources.base import SourceContext, reading_whole
 
 NAME = "document"

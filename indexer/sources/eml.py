@@ -13,8 +13,8 @@ from pathlib import Path
 from indexer.model import Item, Problem
 from indexer.sources.base import Member, SourceContext, foreign_format, reading_whole
 from indexer import errors
-from indexer.sources.mime import MAX_LINE_BYTES, UTF8_BOM, cut_long_lines, message_items, parse_message, without_envelope
-from indexer.sources.readpst_output import rtf_body_as_body, written_by_readpst
+from indexer.sources.support.mime import MAX_LINE_BYTES, UTF8_BOM, cut_long_lines, message_items, parse_message, without_envelope
+from indexer.sources.support.readpst_output import rtf_body_as_body, written_by_readpst
 
 NAME = "eml"
 CHANNEL = "email"

@@ -33,7 +33,7 @@ from pathlib import Path
 from indexer import errors
 from indexer.model import Item, Problem
 from indexer.sources.base import SourceContext, reading_whole
-from indexer.sources.mime import looks_like_message, message_items, parse_message
+from indexer.sources.support.mime import looks_like_message, message_items, parse_message
 
 NAME = "maildir"
 CHANNEL = "email"

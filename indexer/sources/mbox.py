@@ -15,7 +15,7 @@ from pathlib import Path
 from indexer import errors
 from indexer.model import Item, Problem
 from indexer.sources.base import SourceContext, foreign_format, reading_whole
-from indexer.sources.mime import MAX_LINE_BYTES, UTF8_BOM, cut_long_lines, message_items, parse_message
+from indexer.sources.support.mime import MAX_LINE_BYTES, UTF8_BOM, cut_long_lines, message_items, parse_message
 
 NAME = "mbox"
 CHANNEL = "email"

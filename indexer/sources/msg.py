@@ -32,11 +32,11 @@ from extract_msg.enums import AttachmentType, ErrorBehavior, RecipientType
 from indexer import errors
 from indexer.digests import email_dup_key, text_sha256
 from indexer.model import Address, Item, Problem
-from indexer.sources import mapi_codepage, mime_parts
+from indexer.sources.support import mapi_codepage, mime_parts
 from indexer.sources.base import Member, SourceContext
-from indexer.sources.html_body import html_to_text, sanitize_html, with_other_renderings
-from indexer.sources.mime import parse_addresses, parse_date, parse_message
-from indexer.sources.nested import member_items
+from indexer.sources.support.html_body import html_to_text, sanitize_html, with_other_renderings
+from indexer.sources.support.mime import parse_addresses, parse_date, parse_message
+from indexer.sources.support.nested import member_items
 
 NAME = "msg"
 CHANNEL = "email"

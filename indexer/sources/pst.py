@@ -50,8 +50,8 @@ from indexer import errors
 from indexer.digests import text_sha256
 from indexer.model import Item, Problem
 from indexer.sources.base import SourceContext, foreign_format
-from indexer.sources.mime import message_items, parse_message
-from indexer.sources.readpst_output import rtf_body_as_body
+from indexer.sources.support.mime import message_items, parse_message
+from indexer.sources.support.readpst_output import rtf_body_as_body
 
 NAME = "pst"
 CHANNEL = "email"

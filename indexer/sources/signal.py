@@ -37,9 +37,9 @@ from typing import Any
 from indexer import errors
 from indexer.identities import normalise_phone
 from indexer.model import Address, Item, Problem
-from indexer.sources.attachments import attachment_items
+from indexer.sources.support.attachments import attachment_items
 from indexer.sources.base import SourceContext
-from indexer.sources.chat import conversation_key, message_item
+from indexer.sources.support.chat import conversation_key, message_item
 
 NAME = "signal"
 CHANNEL = "signal"

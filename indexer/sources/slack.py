@@ -23,10 +23,10 @@ from typing import Any
 
 from indexer import errors
 from indexer.model import Address, Item, Problem
-from indexer.sources.attachments import attachment_items
+from indexer.sources.support.attachments import attachment_items
 from indexer.sources.base import SourceContext
-from indexer.sources.chat import conversation_key, message_item, sender_address
-from indexer.sources.members import Members, open_members, zip_names
+from indexer.sources.support.chat import conversation_key, message_item, sender_address
+from indexer.sources.support.members import Members, open_members, zip_names
 
 NAME = "slack"
 CHANNEL = "slack"

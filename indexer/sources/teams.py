@@ -27,8 +27,8 @@ from selectolax.lexbor import LexborHTMLParser
 from indexer import errors
 from indexer.model import Address, Item, Problem
 from indexer.sources.base import SourceContext
-from indexer.sources.chat import conversation_key, message_item, sender_address
-from indexer.sources.html_body import html_to_text
+from indexer.sources.support.chat import conversation_key, message_item, sender_address
+from indexer.sources.support.html_body import html_to_text
 
 NAME = "teams"
 CHANNEL = "teams"

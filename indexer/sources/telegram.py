@@ -28,11 +28,11 @@ from typing import Any
 from indexer import errors
 from indexer.identities import normalise_phone
 from indexer.model import Address, Item, Problem
-from indexer.sources.attachments import attachment_items
+from indexer.sources.support.attachments import attachment_items
 from indexer.sources.base import SourceContext
-from indexer.sources.chat import conversation_key, message_item, sender_address
-from indexer.sources.members import Members, open_members
-from indexer.sources.telegram_json import JSONError, RESULT, looks_like_telegram, result_member, result_stream, walk, zip_result
+from indexer.sources.support.chat import conversation_key, message_item, sender_address
+from indexer.sources.support.members import Members, open_members
+from indexer.sources.support.telegram_json import JSONError, RESULT, looks_like_telegram, result_member, result_stream, walk, zip_result
 
 NAME = "telegram"
 CHANNEL = "telegram"

@@ -22,10 +22,10 @@ from indexer.digests import email_dup_key, text_sha256
 from indexer.model import Item, Problem
 from indexer.sources import document
 from indexer.sources.base import Member, SourceContext, foreign_format, reading_whole
-from indexer.sources.html_body import sanitize_html
-from indexer.sources.mime import tnef_children
+from indexer.sources.support.html_body import sanitize_html
+from indexer.sources.support.mime import tnef_children
 from indexer.sources.msg import mapi_address
-from indexer.sources.tnef import TnefContent, decode_tnef
+from indexer.sources.support.tnef import TnefContent, decode_tnef
 
 NAME = "tnef"
 CHANNEL = "email"

@@ -11,7 +11,7 @@ from indexer.enrich.near_dups import compute_groups, decode, near_dup_index, shi
 from indexer.enrich.stage import EnrichOptions, Enricher
 from indexer.model import Custody
 from indexer.sources.base import Limits, SourceContext
-from indexer.sources.chat import conversation_key, message_item, sender_address
+from indexer.sources.support.chat import conversation_key, message_item, sender_address
 from services.index import ensure_items_index
 
 WORDS = ("ventilator contract supplier minister department budget review meeting officials procurement urgent "

@@ -13,7 +13,7 @@ from indexer.enrich.people import AliasFileError, PeopleRegistry, identity, impo
 from indexer.enrich.stage import EnrichOptions, Enricher
 from indexer.model import Custody
 from indexer.sources.base import Limits, SourceContext
-from indexer.sources.chat import conversation_key, message_item, sender_address
+from indexer.sources.support.chat import conversation_key, message_item, sender_address
 from search_api.app import create_app
 from services.index import ensure_items_index
 

@@ -18,8 +18,8 @@ import pytest
 from PIL import Image
 
 from builders.images import png_with_text
-from indexer.sources.html_body import sanitize_html
-from indexer.sources.mime_parts import decode_bytes
+from indexer.sources.support.html_body import sanitize_html
+from indexer.sources.support.mime_parts import decode_bytes
 from search_api.search import SearchRequest, run_search
 
 DATE = "Tue, 03 Mar 2020 10:00:00 +0000"
@@ -574,7 +574,7 @@ def test_header_of_100000_addresses_is_read_whole(tmp_path, source_context):
 
 
 def test_lines_longer_than_the_limit_are_cut_before_parsing():
-    from indexer.sources.mime import cut_long_lines
+    from indexer.sources.support.mime import cut_long_lines
 
     data = b"Subject: x\r\n\r\n" + b"a" * 50 + b"\r\nshort\r\n"
     assert cut_long_lines(data, 1000) == (data, 0)

@@ -17,7 +17,7 @@ from indexer.digests import file_sha256
 from indexer.extract import TikaExtractor
 from indexer.model import Custody, Item, Problem
 from indexer.sources import choose, pst
-from indexer.sources.readpst_output import RTF_BODY_NAME
+from indexer.sources.support.readpst_output import RTF_BODY_NAME
 from indexer.sources.base import Limits, SourceContext
 from search_api.search import SearchRequest, run_search
 

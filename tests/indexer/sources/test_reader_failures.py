@@ -10,7 +10,8 @@ import uuid
 from email.message import EmailMessage
 from pathlib import Path
 
-from indexer.sources import eml, maildir, mbox, mime, pst
+from indexer.sources import eml, maildir, mbox, pst
+from indexer.sources.support import mime
 
 DIST_LIST = Path(__file__).resolve().parents[2] / "data" / "pst" / "javalibpst-dist-list.pst"  # tests/data/MANIFEST.md
 

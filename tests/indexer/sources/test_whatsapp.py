@@ -18,7 +18,7 @@ from indexer.extract import TikaExtractor
 from indexer.model import Custody, Item, Problem
 from indexer.sources import whatsapp
 from indexer.sources.base import Limits, SourceContext
-from indexer.sources.chat import conversation_key
+from indexer.sources.support.chat import conversation_key
 from search_api.search import SearchRequest, run_search
 
 LRM, NNBSP = "\u200e", "\u202f"

@@ -22,7 +22,7 @@ from email.message import Message
 
 from indexer import errors
 from indexer.model import Address, Item
-from indexer.sources import mime_parts
+from indexer.sources.support import mime_parts
 
 RTF_BODY_NAME = "rtf-body.rtf"  # readpst's attachment holding a message's RTF body
 MAX_PART_DEPTH = 100  # as mime.MAX_MIME_DEPTH: deeper multiparts are not walked

@@ -14,7 +14,7 @@ from datetime import datetime
 from tnefparse.tnef import TNEF
 
 from indexer import errors
-from indexer.sources.mime_parts import decode_bytes
+from indexer.sources.support.mime_parts import decode_bytes
 
 
 @dataclass(slots=True)

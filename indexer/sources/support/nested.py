@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 
 from indexer import errors
 from indexer.model import Item, Problem
-from indexer.sources.attachments import attachment_items
+from indexer.sources.support.attachments import attachment_items
 from indexer.sources.base import Member, Source, SourceContext
 
 Note = Callable[..., None]  # note(code, reason, locator, item), as for `attachment_items`

@@ -31,12 +31,12 @@ from typing import Any
 from indexer import errors
 from indexer.digests import email_dup_key, text_sha256
 from indexer.model import Address, Item, Problem
-from indexer.sources import mime_parts, readpst_output
-from indexer.sources.attachments import attachment_items
+from indexer.sources.support import mime_parts, readpst_output
+from indexer.sources.support.attachments import attachment_items
 from indexer.sources.base import Member, SourceContext
-from indexer.sources.html_body import html_to_text, sanitize_html, with_other_renderings
-from indexer.sources.nested import member_items
-from indexer.sources.tnef import TnefContent, decode_tnef
+from indexer.sources.support.html_body import html_to_text, sanitize_html, with_other_renderings
+from indexer.sources.support.nested import member_items
+from indexer.sources.support.tnef import TnefContent, decode_tnef
 
 __all__ = ["html_to_text", "looks_like_message", "message_items", "parse_message", "parse_date", "without_envelope"]
 
