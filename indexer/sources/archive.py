@@ -110,9 +110,9 @@ class _Reader:
         return locator
 
     def note(self, code: str, reason: str, locator: str, item: Item) -> None:
-        """Record a problem on `item` and for the exception report (the `attachment_items` callback)."""
-        item.problems.append(reason)
-        self.problems.append(Problem(self.ctx.source_path, locator, code, reason, item.id))
+        """`SourceContext.note` onto this reader's problems, which `members` yields after each member's items
+        (the `attachment_items` callback)."""
+        self.ctx.note(self.problems, code, reason, locator, item)
 
     def take_problems(self) -> list[Problem]:
         taken, self.problems = self.problems, []

@@ -12,7 +12,7 @@ their members to `indexer.sources.support.nested.member_items`, which asks those
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
@@ -59,6 +59,19 @@ class SourceContext:
     def item_id(self, locator: str) -> str:
         """The stable id of the item at `locator` in this file, for this custody."""
         return stable_id(self.source_sha256, locator, self.custody)
+
+    def note(self, problems: list[Problem], code: str, reason: str, locator: str, item: Item) -> None:
+        """Record a problem found while reading `item`: `reason` goes on `item.problems` (shown with the item)
+        and a Problem for the exception report (this file, `locator`, `code`, `reason`, the item's id) onto
+        `problems`, the list the reader yields after its items. `locator` is where the problem is: the item's
+        own, or that of the part that could not be read. `partial(ctx.note, problems)` is the `Note` callback
+        that `attachment_items` and `member_items` take."""
+        item.problems.append(reason)
+        problems.append(Problem(self.source_path, locator, code, reason, item.id))
+
+
+Note = Callable[[str, str, str, Item], None]
+"""note(code, reason, locator, item): record a problem on `item` (`SourceContext.note` with its list bound)."""
 
 
 # Signatures of binary formats Tika reads. A reader that would take a file for its extension alone

@@ -14,6 +14,7 @@ complaint) as `corrupt`, with whatever text Tika still found.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 from indexer import errors
@@ -37,9 +38,7 @@ def read(path: Path, ctx: SourceContext) -> Iterator[Item | Problem]:
     """The document item for `path`, its embedded files, and a Problem for anything not fully read."""
     problems: list[Problem] = []
 
-    def note(code: str, reason: str, locator: str, item: Item) -> None:
-        item.problems.append(reason)
-        problems.append(Problem(ctx.source_path, locator, code, reason, item.id))
+    note = partial(ctx.note, problems)
 
     size = path.stat().st_size
     if size > ctx.limits.max_attachment_bytes:

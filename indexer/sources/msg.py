@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 import extract_msg
@@ -33,7 +34,7 @@ from indexer import errors
 from indexer.digests import email_dup_key, text_sha256
 from indexer.model import Address, Item, Problem
 from indexer.sources.support import mapi_codepage, mime_parts
-from indexer.sources.base import Member, SourceContext
+from indexer.sources.base import Member, Note, SourceContext
 from indexer.sources.support.html_body import html_to_text, sanitize_html, with_other_renderings
 from indexer.sources.support.mime import parse_addresses, parse_date, parse_message
 from indexer.sources.support.nested import member_items
@@ -117,22 +118,20 @@ def _message_items(message, codepage: mapi_codepage.Choice | None, ctx: SourceCo
     item = _email_item(ctx, locator, member)
     problems: list[Problem] = []
 
-    def note(code: str, reason: str, at: str = locator, target: Item = item) -> None:
-        target.problems.append(reason)
-        problems.append(Problem(ctx.source_path, at, code, reason, target.id))
+    note = partial(ctx.note, problems)
 
     if codepage is not None and codepage.guessed:
         note(errors.Corrupt.code, "the message declares no code page for its text (no PR_MESSAGE_CODEPAGE, internet "
              f"code page, HTML charset or locale that fits); it was decoded as {codepage.codec}, detected from the "
-             "text itself, so some words may be wrong")
+             "text itself, so some words may be wrong", item.locator, item)
         item.extraction = "partial"
 
     class_type = (message.classType or "").lower()
-    headers = _transport_headers(message, note)
-    _read_fields(message, headers, item, note)
+    headers = _transport_headers(message, item, note)
+    _read_fields(message, headers, item)
     children: list[Item] = []
     if class_type == "ipm.note.smime":
-        note(errors.Encrypted.code, "the message is S/MIME encrypted (IPM.Note.SMIME); only its headers were indexed")
+        note(errors.Encrypted.code, "the message is S/MIME encrypted (IPM.Note.SMIME); only its headers were indexed", item.locator, item)
         item.extraction = "failed"
     else:
         _read_body(message, codepage, item, ctx, note)
@@ -162,7 +161,7 @@ def _stream(message, name: str) -> str | None:
     return value.strip("\x00").strip() or None if isinstance(value, str) else None
 
 
-def _transport_headers(message, note):
+def _transport_headers(message, item: Item, note: Note):
     """The internet headers stored with a received message (PR_TRANSPORT_MESSAGE_HEADERS), parsed; or None."""
     text = _stream(message, "__substg1.0_007D")
     if not text:
@@ -172,7 +171,7 @@ def _transport_headers(message, note):
     try:
         return parse_message(text.encode("utf-8", "surrogateescape") + b"\r\n\r\n")
     except Exception as exc:  # noqa: BLE001 - the email parser raises several types on hostile input
-        note(errors.Corrupt.code, f"transport headers could not be parsed: {exc.__class__.__name__}")
+        note(errors.Corrupt.code, f"transport headers could not be parsed: {exc.__class__.__name__}", item.locator, item)
         return None
 
 
@@ -185,7 +184,7 @@ def _header(headers, name: str) -> str | None:
         return None  # the MAPI properties carry the same field; the header is only a fallback
 
 
-def _read_fields(message, headers, item: Item, note) -> None:
+def _read_fields(message, headers, item: Item) -> None:
     item.subject = _stream(message, "__substg1.0_0037") or _header(headers, "subject")
     item.sender = _sender(message, headers)
     _read_recipients(message, headers, item)
@@ -279,7 +278,7 @@ def _read_body(message, codepage: mapi_codepage.Choice | None, item: Item, ctx: 
         plain = getattr(message, "body", None) or ""
         html = _html(message, codepage)
     except Exception as exc:  # noqa: BLE001 - RTF de-encapsulation raises many types on damaged RTF
-        note(errors.Corrupt.code, f"the message body could not be decoded ({exc.__class__.__name__}: {exc})")
+        note(errors.Corrupt.code, f"the message body could not be decoded ({exc.__class__.__name__}: {exc})", item.locator, item)
         item.extraction = "partial"
         plain, html = "", None
     if html:
@@ -291,7 +290,7 @@ def _read_body(message, codepage: mapi_codepage.Choice | None, item: Item, ctx: 
         try:
             text = mime_parts.rtf_to_text(rtf, ctx)
         except errors.IngestError as exc:
-            note(exc.code, f"the RTF body could not be read: {exc}")
+            note(exc.code, f"the RTF body could not be read: {exc}", item.locator, item)
             item.extraction = "partial"
     item.body = text.replace("\r\n", "\n").strip()
 
@@ -310,7 +309,7 @@ def _attachment_children(message, item: Item, ctx: SourceContext, note, keep) ->
     try:
         attachments = list(getattr(message, "attachments", None) or [])
     except Exception as exc:  # noqa: BLE001 - extract-msg raises many types on damaged attachment tables
-        note(errors.Corrupt.code, f"the attachments could not be read ({exc.__class__.__name__}: {exc})")
+        note(errors.Corrupt.code, f"the attachments could not be read ({exc.__class__.__name__}: {exc})", item.locator, item)
         item.extraction = "partial"
         return []
     # The detached signature of a signed message is not content (see `mime_parts.role`).
@@ -328,13 +327,13 @@ def _attachment_children(message, item: Item, ctx: SourceContext, note, keep) ->
             elif kind in (AttachmentType.DATA, AttachmentType.SIGNED):
                 data = attachment.data if isinstance(attachment.data, bytes) else b""
             elif kind == AttachmentType.WEB:
-                note(errors.Unsupported.code, f"attachment {name!r} is a link to a web resource; it was not fetched", at)
+                note(errors.Unsupported.code, f"attachment {name!r} is a link to a web resource; it was not fetched", at, item)
                 continue
             else:
-                note(errors.Corrupt.code, f"attachment {name!r} could not be read by extract-msg ({kind.name.lower()})", at)
+                note(errors.Corrupt.code, f"attachment {name!r} could not be read by extract-msg ({kind.name.lower()})", at, item)
                 continue
             for got in member_items(Member(data, name, content_type, at, item), ctx, note):
                 (children.append if isinstance(got, Item) else keep)(got)
         except Exception as exc:  # noqa: BLE001 - a hostile attachment must not cost the message and the others
-            note("reader_error", f"attachment {name!r} could not be read: {exc.__class__.__name__}: {exc}", at)
+            note("reader_error", f"attachment {name!r} could not be read: {exc.__class__.__name__}: {exc}", at, item)
     return children

@@ -31,6 +31,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -260,9 +261,7 @@ class _Log:
         """Attachment children read from signal-cli's attachment folder; names only when there is none."""
         problems: list[Problem] = []
 
-        def note(code: str, reason: str, locator: str, target: Item) -> None:
-            problems.append(Problem(self.ctx.source_path, locator, code, reason, target.id))
-            target.problems.append(reason)
+        note = partial(self.ctx.note, problems)
 
         children: list[Item | Problem] = []
         for number, attachment in enumerate(attachments, start=1):

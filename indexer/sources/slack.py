@@ -18,13 +18,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from indexer import errors
 from indexer.model import Address, Item, Problem
 from indexer.sources.support.attachments import attachment_items
-from indexer.sources.base import SourceContext
+from indexer.sources.base import Note, SourceContext
 from indexer.sources.support.chat import conversation_key, message_item, sender_address
 from indexer.sources.support.members import Members, open_members, zip_names
 
@@ -235,9 +236,7 @@ class _ConversationReader:
         """The item of one message, its bundled files, then any problems found on the way."""
         problems: list[Problem] = []
 
-        def note(code: str, reason: str, where: str, item: Item) -> None:
-            problems.append(Problem(self.ctx.source_path, where, code, reason, item.id))
-            item.problems.append(reason)
+        note = partial(self.ctx.note, problems)
 
         subtype = message.get("subtype")
         content = message.get("message") if subtype == "message_changed" and isinstance(message.get("message"), dict) else message
@@ -263,7 +262,7 @@ class _ConversationReader:
         yield from children
         yield from problems
 
-    def _attachments(self, records: list[dict], item: Item, locator: str, note) -> list[Item]:
+    def _attachments(self, records: list[dict], item: Item, locator: str, note: Note) -> list[Item]:
         children: list[Item] = []
         for number, record in enumerate(records, start=1):
             item.attachment_names.append(str(record.get("name") or record.get("title") or record.get("id") or "file"))

@@ -21,6 +21,7 @@ import binascii
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 from xml.etree.ElementTree import Element, ParseError
@@ -190,9 +191,7 @@ class _Reader:
         """Binary MMS parts (base64 `data`) as attachment children of the message item."""
         problems: list[Problem] = []
 
-        def note(code: str, reason: str, locator: str, target: Item) -> None:
-            problems.append(Problem(self.ctx.source_path, locator, code, reason, target.id))
-            target.problems.append(reason)
+        note = partial(self.ctx.note, problems)
 
         children: list[Item | Problem] = []
         number = 0

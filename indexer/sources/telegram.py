@@ -22,6 +22,7 @@ from __future__ import annotations
 import zipfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -236,9 +237,7 @@ class _Reader:
     def _media(self, message: dict[str, Any], item: Item) -> list[Item | Problem]:
         problems: list[Problem] = []
 
-        def note(code: str, reason: str, locator: str, target: Item) -> None:
-            problems.append(Problem(self.ctx.source_path, locator, code, reason, target.id))
-            target.problems.append(reason)
+        note = partial(self.ctx.note, problems)
 
         children: list[Item | Problem] = []
         omitted = 0

@@ -20,6 +20,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
@@ -27,7 +28,7 @@ from indexer import errors
 from indexer.extract import MAX_TEXT_CHARS
 from indexer.model import Address, Item, Problem
 from indexer.sources.support.attachments import attachment_items
-from indexer.sources.base import SourceContext
+from indexer.sources.base import Note, SourceContext
 from indexer.sources.support.chat import conversation_key, message_item, sender_address
 from indexer.sources.support.members import Members, open_members, zip_names
 
@@ -413,19 +414,17 @@ def _message_items(chat: _Chat, entry: _Entry, locator: str, seq: int) -> Iterat
     )
     problems: list[Problem] = []
 
-    def note(code: str, reason: str, at: str = locator, target: Item = item) -> None:
-        target.problems.append(reason)
-        problems.append(Problem(ctx.source_path, at, code, reason, target.id))
+    note = partial(ctx.note, problems)
 
     if trouble:
-        note(errors.Corrupt.code, trouble)
+        note(errors.Corrupt.code, trouble, item.locator, item)
     children = _attachments(chat, item, first, note) if event is None else []
     yield item
     yield from children
     yield from problems
 
 
-def _attachments(chat: _Chat, item: Item, first: str, note: Callable[..., None]) -> list[Item]:
+def _attachments(chat: _Chat, item: Item, first: str, note: Note) -> list[Item]:
     """Children for the files a message line names; in a plain text export only their names are kept."""
     children: list[Item] = []
     media = chat.media
@@ -440,13 +439,13 @@ def _attachments(chat: _Chat, item: Item, first: str, note: Callable[..., None])
         if member is None:
             refused = any(PurePosixPath(p.locator).name == PurePosixPath(name).name for p in media.members.problems)
             note(errors.Corrupt.code, f"attachment {name!r} " + ("was refused (see its zip member's problem)" if refused
-                 else "referenced but not in the export"), at)
+                 else "referenced but not in the export"), at, item)
             continue
         media.used.add(member)
         try:
             data = media.read(member)
         except errors.IngestError as exc:
-            note(exc.code, f"attachment {name!r}: {exc}", at)
+            note(exc.code, f"attachment {name!r}: {exc}", at, item)
             continue
         content_type = mimetypes.guess_type(name)[0]
         children.extend(attachment_items(data, name, content_type, at, item, chat.ctx, note))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 from indexer import errors
@@ -87,9 +88,7 @@ def _items(data: bytes, ctx: SourceContext, locator: str, member: Member | None)
         item.file_name, item.size = member.name, len(data)
     problems: list[Problem] = []
 
-    def note(code: str, reason: str, at: str = locator, target: Item = item) -> None:
-        target.problems.append(reason)
-        problems.append(Problem(ctx.source_path, at, code, reason, target.id))
+    note = partial(ctx.note, problems)
 
     _read_fields(content, item)
     children, body = tnef_children(content, locator, item, ctx, note, problems.append)

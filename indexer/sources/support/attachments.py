@@ -5,15 +5,11 @@ Shared by every source that carries files (email parts, chat media, archive memb
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from indexer import errors
 from indexer.digests import bytes_sha256, text_sha256
 from indexer.extract import MAX_TEXT_CHARS
 from indexer.model import Item
-from indexer.sources.base import SourceContext
-
-Note = Callable[..., None]  # note(code, reason, locator, item): record a problem on an item
+from indexer.sources.base import Note, SourceContext
 
 
 def attachment_items(

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import timezone
 from email import policy
 from email.message import EmailMessage, Message
+from functools import partial
 from typing import Any
 
 from indexer import errors
@@ -33,7 +34,7 @@ from indexer.digests import email_dup_key, text_sha256
 from indexer.model import Address, Item, Problem
 from indexer.sources.support import mime_parts, readpst_output
 from indexer.sources.support.attachments import attachment_items
-from indexer.sources.base import Member, SourceContext
+from indexer.sources.base import Member, Note, SourceContext
 from indexer.sources.support.html_body import html_to_text, sanitize_html, with_other_renderings
 from indexer.sources.support.nested import member_items
 from indexer.sources.support.tnef import TnefContent, decode_tnef
@@ -43,7 +44,6 @@ __all__ = ["html_to_text", "looks_like_message", "message_items", "parse_message
 # MIME multiparts nested deeper than this are not read: no mail client writes them, and the standard
 # library parses nesting recursively (a few hundred levels exhaust Python's stack: a MIME bomb).
 MAX_MIME_DEPTH = 100
-Note = Callable[..., None]
 
 
 class NestedTooDeep(email.errors.MessageDefect):
@@ -240,11 +240,11 @@ def _read_headers(msg: Message, item: Item, note: Note) -> None:
         try:
             setattr(item, attribute, read(msg, name))
         except Exception as exc:  # noqa: BLE001 - the email package raises many types on headers it cannot parse
-            note(errors.Corrupt.code, f"unreadable {name} header: {exc.__class__.__name__}: {exc}")
+            note(errors.Corrupt.code, f"unreadable {name} header: {exc.__class__.__name__}: {exc}", item.locator, item)
             item.extraction = "partial"
     item.date, item.timezone = parse_date(item.date_original)
     if item.date_original and not item.date:
-        note(errors.Corrupt.code, f"unparsable Date header {item.date_original!r}")
+        note(errors.Corrupt.code, f"unparsable Date header {item.date_original!r}", item.locator, item)
 
 
 def _read_body(parts: _Parts, item: Item, ctx: SourceContext, note: Note) -> None:
@@ -254,10 +254,10 @@ def _read_body(parts: _Parts, item: Item, ctx: SourceContext, note: Note) -> Non
     for part in parts.plain + parts.html:
         texts[id(part)], trouble, cut = mime_parts.part_text(part, limit)
         if trouble:
-            note(errors.Corrupt.code, trouble)
+            note(errors.Corrupt.code, trouble, item.locator, item)
             item.extraction = "partial"
         if cut:
-            note(errors.TooLarge.code, f"a body part is longer than {limit} bytes; only the first {limit} were read")
+            note(errors.TooLarge.code, f"a body part is longer than {limit} bytes; only the first {limit} were read", item.locator, item)
             item.extraction = "partial"
     html_texts = [html_to_text(texts[id(p)]) for p in parts.html]
     bodies = [texts[id(p)] for p in parts.plain] or list(html_texts)
@@ -272,7 +272,7 @@ def _read_body(parts: _Parts, item: Item, ctx: SourceContext, note: Note) -> Non
         try:
             bodies.append(mime_parts.rtf_to_text(part.get_payload(decode=True) or b"", ctx))
         except errors.IngestError as exc:
-            note(exc.code, f"RTF body could not be read: {exc}")
+            note(exc.code, f"RTF body could not be read: {exc}", item.locator, item)
             item.extraction = "partial"
     item.body = "\n\n".join(b.strip() for b in bodies if b.strip())
     if parts.plain and html_texts:  # alternatives that differ: the HTML's own words are searchable too
@@ -295,15 +295,15 @@ def _note_structure(msg: Message, parts: _Parts, item: Item, note: Note) -> None
     """Report a structure too deep to read whole (a MIME bomb, or a damaged message) or cut short."""
     if _unclosed(msg):
         note(errors.Corrupt.code, "the message ends before its closing MIME boundary: it is probably truncated; "
-             "the parts before the cut were indexed")
+             "the parts before the cut were indexed", item.locator, item)
         item.extraction = "partial"
     if any(isinstance(defect, NestedTooDeep) for defect in msg.defects):
         note(errors.Corrupt.code, "the MIME structure is nested too deeply to parse (a MIME bomb?); only the "
-             "headers and the raw body text were indexed")
+             "headers and the raw body text were indexed", item.locator, item)
         item.extraction = "partial"
     elif parts.too_deep:
         note(errors.Corrupt.code, f"MIME parts nested more than {MAX_MIME_DEPTH} levels deep were not read "
-             "(a MIME bomb?)")
+             "(a MIME bomb?)", item.locator, item)
         item.extraction = "partial"
 
 
@@ -311,7 +311,7 @@ def _note_protection(parts: _Parts, item: Item, note: Note) -> None:
     """Encrypted content is reported; a signature is mentioned on the item, not reported (nothing is lost)."""
     if parts.encrypted or item.body.lstrip().startswith(mime_parts.PGP_ARMOUR):
         kinds = sorted({p.get_content_type() for p in parts.encrypted} or {"inline PGP"})
-        note(errors.Encrypted.code, f"the message content is encrypted ({', '.join(kinds)}); only its headers were indexed")
+        note(errors.Encrypted.code, f"the message content is encrypted ({', '.join(kinds)}); only its headers were indexed", item.locator, item)
         item.extraction = "failed"
     if parts.signatures:
         item.problems.append("signed message: the signature was not verified and is not indexed")
@@ -322,7 +322,7 @@ def tnef_children(content: TnefContent, at: str, item: Item, ctx: SourceContext,
     """Items for the files inside a decoded TNEF stream (children of `item`, at `at`/tnef[N]) and its
     body text; its damage is noted. Problems of nested readers go to `keep`."""
     if content.damage:
-        note(errors.Corrupt.code, f"winmail.dat is damaged: {content.damage}", at)
+        note(errors.Corrupt.code, f"winmail.dat is damaged: {content.damage}", at, item)
     children: list[Item] = []
     for number, inner in enumerate(content.files, start=1):
         item.attachment_names.append(inner.name)
@@ -333,7 +333,7 @@ def tnef_children(content: TnefContent, at: str, item: Item, ctx: SourceContext,
         try:
             body = mime_parts.rtf_to_text(content.rtf, ctx)
         except errors.IngestError as exc:
-            note(exc.code, f"winmail.dat RTF body could not be read: {exc}", at)
+            note(exc.code, f"winmail.dat RTF body could not be read: {exc}", at, item)
     return children, body
 
 
@@ -377,9 +377,9 @@ def _attachment_children(parts: _Parts, item: Item, locator: str, ctx: SourceCon
             item.attachment_names.append(name)
             _split(member_items(Member(data, name, part.get_content_type(), at, item), ctx, note, damage), children, keep)
         except RecursionError:
-            note(errors.Corrupt.code, f"attachment {name!r} is nested too deeply to read (a MIME bomb?)", at)
+            note(errors.Corrupt.code, f"attachment {name!r} is nested too deeply to read (a MIME bomb?)", at, item)
         except Exception as exc:  # noqa: BLE001 - a hostile part must not cost the email and its other parts
-            note("reader_error", f"attachment {name!r} could not be read: {exc.__class__.__name__}: {exc}", at)
+            note("reader_error", f"attachment {name!r} could not be read: {exc.__class__.__name__}: {exc}", at, item)
     return children
 
 
@@ -392,9 +392,7 @@ def message_items(msg: EmailMessage, ctx: SourceContext, locator: str, member: M
     item = _email_item(ctx, locator, member)
     problems: list[Problem] = []
 
-    def note(code: str, reason: str, at: str = locator, target: Item = item) -> None:
-        target.problems.append(reason)
-        problems.append(Problem(ctx.source_path, at, code, reason, target.id))
+    note = partial(ctx.note, problems)
 
     _read_headers(msg, item, note)
     readpst_output.read_made_up_headers(msg, item, parse_addresses)

@@ -15,14 +15,12 @@ could not read (reported with the reader's reason).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from indexer import errors
 from indexer.model import Item, Problem
 from indexer.sources.support.attachments import attachment_items
-from indexer.sources.base import Member, Source, SourceContext
-
-Note = Callable[..., None]  # note(code, reason, locator, item), as for `attachment_items`
+from indexer.sources.base import Member, Note, Source, SourceContext
 
 
 def choose_member(member: Member) -> Source | None:
