@@ -36,7 +36,7 @@ from indexer.model import Address, Item, Problem
 from indexer.sources.support import mapi_codepage, mime_parts
 from indexer.sources.base import Member, Note, SourceContext
 from indexer.sources.support.html_body import html_to_text, sanitize_html, with_other_renderings
-from indexer.sources.support.mime import parse_addresses, parse_date, parse_message
+from indexer.sources.support.mime import email_item, parse_addresses, parse_date, parse_message
 from indexer.sources.support.nested import member_items
 
 NAME = "msg"
@@ -115,7 +115,7 @@ def _open_with(source: str | bytes, **options):
 
 def _message_items(message, codepage: mapi_codepage.Choice | None, ctx: SourceContext, locator: str,
                    member: Member | None) -> Iterator[Item | Problem]:
-    item = _email_item(ctx, locator, member)
+    item = email_item(ctx, locator, member, "application/vnd.ms-outlook")
     problems: list[Problem] = []
 
     note = partial(ctx.note, problems)
@@ -143,16 +143,6 @@ def _message_items(message, codepage: mapi_codepage.Choice | None, ctx: SourceCo
     yield item
     yield from children
     yield from problems
-
-
-def _email_item(ctx: SourceContext, locator: str, member: Member | None) -> Item:
-    item_id = ctx.item_id(locator)
-    item = Item(id=item_id, kind="email", channel=CHANNEL, source_path=ctx.source_path, locator=locator,
-                source_sha256=ctx.source_sha256, custody=ctx.custody, family_id=item_id)
-    if member is not None:
-        item.family_id, item.parent_id, item.depth = member.parent.family_id, member.parent.id, member.parent.depth + 1
-        item.file_name, item.content_type, item.size = member.name, "application/vnd.ms-outlook", len(member.data)
-    return item
 
 
 def _stream(message, name: str) -> str | None:

@@ -39,7 +39,7 @@ from indexer.sources.support.html_body import html_to_text, sanitize_html, with_
 from indexer.sources.support.nested import member_items
 from indexer.sources.support.tnef import TnefContent, decode_tnef
 
-__all__ = ["html_to_text", "looks_like_message", "message_items", "parse_message", "parse_date", "without_envelope"]
+__all__ = ["email_item", "html_to_text", "looks_like_message", "message_items", "parse_message", "parse_date", "without_envelope"]
 
 # MIME multiparts nested deeper than this are not read: no mail client writes them, and the standard
 # library parses nesting recursively (a few hundred levels exhaust Python's stack: a MIME bomb).
@@ -389,7 +389,7 @@ def message_items(msg: EmailMessage, ctx: SourceContext, locator: str, member: M
     if not msg.keys():  # any RFC 5322 header block makes a message, however few or unusual its headers
         yield Problem(ctx.source_path, locator, errors.Corrupt.code, "no email headers found: not an email message")
         return
-    item = _email_item(ctx, locator, member)
+    item = email_item(ctx, locator, member)
     problems: list[Problem] = []
 
     note = partial(ctx.note, problems)
@@ -408,11 +408,13 @@ def message_items(msg: EmailMessage, ctx: SourceContext, locator: str, member: M
     yield from problems
 
 
-def _email_item(ctx: SourceContext, locator: str, member: Member | None) -> Item:
+def email_item(ctx: SourceContext, locator: str, member: Member | None, content_type: str = "message/rfc822") -> Item:
+    """The empty email item at `locator`; a `member` (an attached message, of `content_type`) makes it a
+    child of the member's parent, in the parent's family."""
     item_id = ctx.item_id(locator)
     item = Item(id=item_id, kind="email", channel="email", source_path=ctx.source_path, locator=locator,
                 source_sha256=ctx.source_sha256, custody=ctx.custody, family_id=item_id)
     if member is not None:
         item.family_id, item.parent_id, item.depth = member.parent.family_id, member.parent.id, member.parent.depth + 1
-        item.file_name, item.content_type, item.size = member.name, "message/rfc822", len(member.data)
+        item.file_name, item.content_type, item.size = member.name, content_type, len(member.data)
     return item
