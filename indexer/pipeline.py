@@ -12,20 +12,19 @@ from datetime import timezone as dt_timezone
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from opensearchpy import OpenSearch
+from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 
 from indexer import errors, sources, store
-from indexer.enrich.duplicates import assign_dup_group
 from indexer.digests import file_sha256, tree_sha256
-from indexer.enrich.near_dups import near_dup_index
+from indexer.enrich.passes import INGEST, PassContext, run_passes
+from indexer.enrich.runner import Runner
 from indexer.enrich.stage import Enricher, enricher_for
-from indexer.enrich.threads import thread_index
 from indexer.extract import TikaExtractor
 from indexer.journal import RunJournal, UnitTracker, run_key, unit_key
 from indexer.model import Custody, Item, Problem
@@ -33,6 +32,10 @@ from indexer.report import ExceptionReport, prune_report
 from indexer.timing import timed
 from indexer.workers import in_background, read_concurrently
 from indexer.sources.base import Limits, SourceContext, capped
+from services.index import ensure_items_index
+from services.local import ServiceError, check_tika
+from services.runtime import Runtime
+from services.settings import Settings
 
 
 class Progress(Protocol):
@@ -156,21 +159,62 @@ def _read_file(path: Path, custody: Custody, extractor: TikaExtractor, options: 
         yield Problem(where, "", "reader_error", f"{exc.__class__.__name__}: {exc}")
 
 
+class _Run:
+    """What one ingest shares between the reading threads, the enrichment and the bulk writer."""
+
+    def __init__(self, report: ExceptionReport, summary: Summary, journal: RunJournal | None, progress: Progress):
+        self.report, self.summary, self.journal, self.progress = report, summary, journal, progress
+        self.tracker = UnitTracker(self.finish_unit)
+        self._recording = threading.Lock()  # problems come from the reading thread and from the bulk writer
+
+    def record(self, problem: Problem) -> None:
+        with self._recording:
+            self.report.add(problem)
+            self.summary.problems_by_code[problem.code] += 1
+
+    def finish_unit(self, unit: str, digests: set[str], complete: bool) -> None:
+        if self.journal is not None and complete:
+            with self._recording:
+                self.report.sync()  # the unit's problems are durable before the journal says it is done
+            self.journal.mark_done(unit, digests)
+
+    def retried(self) -> None:
+        self.summary.retries["opensearch"] += 1
+
+    def items(self, files: list[Path], read: Callable[[Path], Iterator[Item | Problem]], workers: int) -> Iterator[Item]:
+        """The items the readers yield, files read `workers` at a time; their problems go to the report."""
+        keys: dict[Path, str] = {}
+        summary, tracker = self.summary, self.tracker
+        for path, produced in read_concurrently(files, read, workers=workers):
+            unit = keys.get(path) or keys.setdefault(path, unit_key(path))
+            if produced is None:  # this file is finished
+                summary.files += 1
+                self.progress.advance(path, unit_size(path))
+                tracker.finished_reading(unit)
+                del keys[path]
+            elif isinstance(produced, Problem):
+                self.record(produced)
+                if produced.code == errors.ServiceUnavailable.code:
+                    tracker.service_failed(unit)
+            else:
+                summary.items_by_kind[produced.kind] += 1
+                tracker.produced(unit, produced)
+                yield produced
+
+
 def ingest(
     paths: Iterable[Path],
     custody: Custody,
-    client: OpenSearch,
-    index: str,
-    extractor: TikaExtractor,
+    runtime: Runtime,
     report: ExceptionReport,
     options: ReadOptions = ReadOptions(),
     progress: Progress | None = None,
     chunk_size: int = 500,
-    enricher: Enricher | None = None,
+    enricher: Runner | None = None,
     journal: RunJournal | None = None,
     retry: store.Retry = store.Retry(),
 ) -> Summary:
-    """Ingest every file under `paths` into `index`; return the counts. Safe to re-run: ids are stable.
+    """Ingest every file under `paths` into the runtime's index; return the counts. Safe to re-run: ids are stable.
 
     With a `journal`, units an earlier attempt finished are skipped, each unit is recorded as
     done once all its items are acknowledged, and the journal is closed when the run completes
@@ -178,97 +222,52 @@ def ingest(
     """
     started = time.monotonic()
     enricher = enricher or Enricher()
-    progress = progress or _Silent()
-    summary = Summary(report_path=report.path)
     found = list(discover(paths))
     units = [p for p in found if isinstance(p, Path)]
     files = [p for p in units if journal is None or not journal.is_done(p)]
-    summary.resumed_files = len(units) - len(files)
-    progress.start(len(files), sum(unit_size(p) for p in files))
-
-    recording = threading.Lock()  # problems come from the reading thread and from the bulk writer
-
-    def record(problem: Problem) -> None:
-        with recording:
-            report.add(problem)
-            summary.problems_by_code[problem.code] += 1
-
-    def finish_unit(unit: str, digests: set[str], complete: bool) -> None:
-        if journal is not None and complete:
-            with recording:
-                report.sync()  # the unit's problems are durable before the journal says it is done
-            journal.mark_done(unit, digests)
-
-    tracker = UnitTracker(finish_unit)
+    run = _Run(report, Summary(report_path=report.path, resumed_files=len(units) - len(files)), journal, progress or _Silent())
+    run.progress.start(len(files), sum(unit_size(p) for p in files))
     for problem in (p for p in found if isinstance(p, Problem)):
-        record(problem)
-
-    def items() -> Iterator[Item]:
-        keys: dict[Path, str] = {}
-
-        def read(path: Path) -> Iterator[Item | Problem]:
-            return _read_file(path, custody, extractor, options)
-
-        for path, produced in read_concurrently(files, read, workers=options.workers):
-            unit = keys.get(path) or keys.setdefault(path, unit_key(path))
-            if produced is None:  # this file is finished
-                summary.files += 1
-                progress.advance(path, unit_size(path))
-                tracker.finished_reading(unit)
-                del keys[path]
-            elif isinstance(produced, Problem):
-                record(produced)
-                if produced.code == errors.ServiceUnavailable.code:
-                    tracker.service_failed(unit)
-            else:
-                assign_dup_group(produced)
-                summary.items_by_kind[produced.kind] += 1
-                tracker.produced(unit, produced)
-                yield produced
-
-    def retried() -> None:
-        summary.retries["opensearch"] += 1
-
-    pulled: dict[str, float] = {}
-    writing = time.perf_counter()
-    enriched = timed(enricher.enrich_items(timed(items(), pulled, "read"), record), pulled, "enrich+read")
-    for rejected in store.write_items(client, index, in_background(enriched), chunk_size=chunk_size, retry=retry,
-                                      acknowledged=tracker.acknowledged, on_retry=retried):
-        record(rejected)
-    store.call_with_retry(lambda: client.indices.refresh(index=index), retry, "a refresh", retried)
-    stages = summary.stage_seconds
-    stages["read"] = pulled.get("read", 0.0)
-    stages["enrich"] = pulled.get("enrich+read", 0.0) - stages["read"]
-    stages["index"] = time.perf_counter() - writing - pulled.get("enrich+read", 0.0)
-    stages["extract_busy"] = extractor.busy_seconds  # summed over reader threads (they overlap)
-    summary.retries["tika"] = extractor.recoveries
-    summary.extract_cache_hits = extractor.cache.hits
+        run.record(problem)
+    extractor = runtime.extractor
+    before = (extractor.busy_seconds, extractor.recoveries, extractor.cache.hits)  # a runtime may serve several runs
+    pulled: dict[str, float] = {}  # seconds spent waiting for each stage, the stages it pulls from included
+    read = timed(run.items(files, lambda path: _read_file(path, custody, extractor, options), options.workers), pulled, "read")
+    summary = _write(runtime, timed(enricher.enrich_items(read, run.record), pulled, "enrich+read"), pulled, run,
+                     chunk_size, retry)
+    summary.stage_seconds["extract_busy"] = extractor.busy_seconds - before[0]  # summed over reader threads (they overlap)
+    summary.retries["tika"] = extractor.recoveries - before[1]
+    summary.extract_cache_hits = extractor.cache.hits - before[2]
     summary.enrich_memo_hits = enricher.memo_hits
-    summary.incomplete_files = list(tracker.incomplete)
-    current = {**(journal.digests() if journal is not None else {}), **tracker.finished}
-    _post_passes(client, index, enricher, summary, current, retry, custody.custodian)
+    summary.incomplete_files = list(run.tracker.incomplete)
+    current = {**(journal.digests() if journal is not None else {}), **run.tracker.finished}
+    passes = run_passes(runtime, PassContext(current, custody.custodian, retry), INGEST)
+    summary.stage_seconds.update((name, stats.seconds) for name, stats in passes.items())
+    summary.stale_items_deleted = passes["stale"].changed
     summary.seconds = time.monotonic() - started
     if journal is not None and not summary.incomplete_files:
         journal.complete({"files": len(units), "items": summary.items, "problems": summary.problems})
     return summary
 
 
-def _post_passes(client: OpenSearch, index: str, enricher: Enricher, summary: Summary,
-                 current: dict[str, set[str]], retry: store.Retry, custodian: str) -> None:
-    """The passes over the whole index after the writes: stale items of changed files, threads, near-duplicates."""
-    stages = summary.stage_seconds
-    passes = time.perf_counter()
-    summary.stale_items_deleted = store.delete_stale_items(client, index, current, retry, custodian=custodian)
-    stages["stale"] = time.perf_counter() - passes
-    passes = time.perf_counter()
-    thread_index(client, index)  # threads can span runs and custodians: recomputed over the index
-    stages["threads"] = time.perf_counter() - passes
-    passes = time.perf_counter()
-    near_dup_index(client, index, enricher.options.near_dup_threshold)  # likewise near-duplicates
-    stages["near_dups"] = time.perf_counter() - passes
+def _write(runtime: Runtime, enriched: Iterator[Item], pulled: dict[str, float], run: _Run, chunk_size: int,
+           retry: store.Retry) -> Summary:
+    """Bulk-write the enriched items (enriched on a thread of their own, while a request is in flight) and
+    refresh; the read, enrich and index seconds into the summary, from what `pulled` timed."""
+    client, index = runtime.client, runtime.alias
+    writing = time.perf_counter()
+    for rejected in store.write_items(client, index, in_background(enriched), chunk_size=chunk_size, retry=retry,
+                                      acknowledged=run.tracker.acknowledged, on_retry=run.retried):
+        run.record(rejected)
+    store.call_with_retry(lambda: client.indices.refresh(index=index), retry, "a refresh", run.retried)
+    stages = run.summary.stage_seconds
+    stages["read"] = pulled.get("read", 0.0)
+    stages["enrich"] = pulled.get("enrich+read", 0.0) - stages["read"]
+    stages["index"] = time.perf_counter() - writing - pulled.get("enrich+read", 0.0)
+    return run.summary
 
 
-def custody_for(settings, custodian: str, account: str | None, record: str | None, collection: str | None) -> Custody:
+def custody_for(settings: Settings, custodian: str, account: str | None, record: str | None, collection: str | None) -> Custody:
     """The custody of an ingest run; `record` defaults from the account's domain (LANTERN_OFFICIAL_DOMAINS)."""
     if not custodian.strip():
         raise ValueError("--custodian must name a person")
@@ -282,7 +281,7 @@ def custody_for(settings, custodian: str, account: str | None, record: str | Non
     return Custody(custodian=custodian.strip(), record=record, account=account, collection=collection)  # type: ignore[arg-type]
 
 
-def read_options(settings, timezone: str | None = None) -> ReadOptions:
+def read_options(settings: Settings, timezone: str | None = None) -> ReadOptions:
     """The ReadOptions the settings ask for."""
     limits = Limits(max_attachment_bytes=settings.max_attachment_bytes, max_expanded_bytes=settings.max_expanded_bytes,
                     max_compression_ratio=settings.max_compression_ratio, max_nesting_depth=settings.max_nesting_depth,
@@ -290,16 +289,16 @@ def read_options(settings, timezone: str | None = None) -> ReadOptions:
     return ReadOptions(limits, timezone or settings.default_timezone, settings.phone_region, settings.ingest_workers)
 
 
-def _default_report(settings) -> Path:
+def _default_report(settings: Settings) -> Path:
     stamp = datetime.now(dt_timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     return settings.reports_dir / f"exceptions-{stamp}.jsonl"
 
 
 def run_ingest(
-    settings, paths: Iterable[Path], custody: Custody, report_path: Path | None = None,
+    settings: Settings | Runtime, paths: Iterable[Path], custody: Custody, report_path: Path | None = None,
     progress: Progress | None = None, timezone: str | None = None, restart: bool = False,
 ) -> Summary:
-    """`ingest` with clients built from settings and a journal: the index is created if missing, Tika must answer.
+    """`ingest` through a runtime (or one opened from settings) and a journal: the index is created if missing, Tika must answer.
 
     Re-running the same paths and custody into the same index after a crash resumes the run
     (`restart` reads everything again instead). The report defaults to the interrupted run's,
@@ -307,35 +306,32 @@ def run_ingest(
     is down (at the start, or OpenSearch for longer than LANTERN_BULK_RETRY_SECONDS), and
     JournalBusy when the same run is going on in another process.
     """
-    from opensearchpy.exceptions import ConnectionError
-
-    from services.clients import opensearch_client
-    from services.index import ensure_items_index
-    from services.local import ServiceError, check_tika, recover_tika
-
     paths = [Path(p) for p in paths]
-    client = opensearch_client(settings, timeout=120)
+    with Runtime.using(settings) as runtime:
+        _check_services(runtime)
+        settings = runtime.settings
+        key = run_key(paths, custody, f"{settings.effective_opensearch_url}/{runtime.alias}")
+        try:
+            with RunJournal.open(settings.journals_dir, key, report_path, _default_report(settings), restart) as journal:
+                if journal.resumed:
+                    prune_report(journal.report_path, journal.report_offset, lambda entry: entry.get("source_path") in journal.done)
+                with ExceptionReport(journal.report_path) as report:
+                    return ingest(paths, custody, runtime, report, options=read_options(settings, timezone),
+                                  progress=progress, chunk_size=settings.bulk_chunk_size, enricher=enricher_for(runtime),
+                                  journal=journal, retry=store.Retry(give_up_after=settings.bulk_retry_seconds))
+        except store.IndexUnavailable as exc:
+            raise ServiceError(f"{exc}; the work done so far is kept: run the same command again to resume") from exc
+
+
+def _check_services(runtime: Runtime) -> None:
+    """Create the items index if missing; raise ServiceError when OpenSearch or Tika is not usable."""
+    settings = runtime.settings
     try:
-        alias = ensure_items_index(client, settings)
+        ensure_items_index(runtime.client, settings)
     except Exception as exc:  # noqa: BLE001 - connection failures come in several types
-        detail = "not answering" if isinstance(exc, ConnectionError) else f"{exc.__class__.__name__}: {str(exc)[:200]}"
+        detail = "not answering" if isinstance(exc, OpenSearchConnectionError) else f"{exc.__class__.__name__}: {str(exc)[:200]}"
         raise ServiceError(f"OpenSearch at {settings.effective_opensearch_url} is not usable ({detail}); "
                            "run `lantern services up`") from exc
     healthy, detail = check_tika(settings.effective_tika_url)
     if not healthy:
         raise ServiceError(f"Tika at {settings.effective_tika_url} is {detail}; run `lantern services up`")
-    key = run_key(paths, custody, f"{settings.effective_opensearch_url}/{alias}")
-    extractor = TikaExtractor(settings.effective_tika_url, timeout=settings.tika_timeout_seconds, ocr=settings.ocr,
-                              ocr_min_bytes=settings.ocr_min_bytes, recover=lambda: recover_tika(settings))
-    try:
-        with RunJournal.open(settings.journals_dir, key, report_path, _default_report(settings), restart) as journal:
-            if journal.resumed:
-                prune_report(journal.report_path, journal.report_offset, lambda entry: entry.get("source_path") in journal.done)
-            with ExceptionReport(journal.report_path) as report:
-                return ingest(paths, custody, client, alias, extractor, report, options=read_options(settings, timezone),
-                              progress=progress, chunk_size=settings.bulk_chunk_size, enricher=enricher_for(settings, client),
-                              journal=journal, retry=store.Retry(give_up_after=settings.bulk_retry_seconds))
-    except store.IndexUnavailable as exc:
-        raise ServiceError(f"{exc}; the work done so far is kept: run the same command again to resume") from exc
-    finally:
-        extractor.close()

@@ -8,6 +8,8 @@ client once at start-up (`search_api.app`) and hands it to routes through `searc
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -34,6 +36,18 @@ class Runtime:
         unless one is given (a test's, or the API's)."""
         settings = settings or get_settings()
         return cls(settings, client or opensearch_client(settings, timeout=timeout))
+
+    @classmethod
+    @contextmanager
+    def using(cls, given: "Settings | Runtime", client: OpenSearch | None = None) -> Iterator["Runtime"]:
+        """The runtime to work with: `given` itself, untouched, when it is one (its opener closes it);
+        else one opened from the settings `given` (over `client`, if given) and closed on the way out.
+        Lets a library function take either, as `run_ingest(settings, ...)` callers still do."""
+        if isinstance(given, Runtime):
+            yield given
+            return
+        with cls.open(given, client=client) as runtime:
+            yield runtime
 
     @property
     def alias(self) -> str:

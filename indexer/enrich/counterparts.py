@@ -40,6 +40,9 @@ from indexer.enrich import counterpart_queries as q
 from indexer.enrich.business import BusinessRules, BusinessScorer
 from indexer.enrich.counterpart_queries import MatchOptions
 from indexer.enrich.near_dups import decode, similarity
+from services.index import ensure_items_index
+from services.runtime import Runtime
+from services.settings import Settings
 
 HOW_ORDER = ("exact", "forwarded", "near", "quoted", "note")
 CONTENT_EVENTS = frozenset({"edited"})  # events that still carry a message's text
@@ -262,11 +265,10 @@ def counterparts_index(client: OpenSearch, index: str, options: MatchOptions, ru
     return stats
 
 
-def run_counterparts(settings, client: OpenSearch | None = None) -> CounterpartStats:
-    """The pass over the settings' index (`lantern enrich`, `lantern report gaps --refresh`)."""
-    from services.clients import opensearch_client
-    from services.index import ensure_items_index
-
-    client = client or opensearch_client(settings, timeout=120)
-    alias = ensure_items_index(client, settings)
-    return counterparts_index(client, alias, MatchOptions.from_settings(settings), BusinessRules.from_settings(settings))
+def run_counterparts(settings: Settings | Runtime, client: OpenSearch | None = None) -> CounterpartStats:
+    """The pass over the items index of `settings` or a runtime (`lantern enrich`, `lantern report gaps --refresh`);
+    with settings, over `client` when one is given."""
+    with Runtime.using(settings, client=client) as runtime:
+        alias = ensure_items_index(runtime.client, runtime.settings)
+        return counterparts_index(runtime.client, alias, MatchOptions.from_settings(runtime.settings),
+                                  BusinessRules.from_settings(runtime.settings))
