@@ -192,7 +192,7 @@ class Item:
     source_path: str = indexed(KEYWORD, export=True)
     locator: str = indexed(KEYWORD, export=True)
     source_sha256: str = indexed(KEYWORD, export=True)
-    extraction: Extraction = indexed(KEYWORD, default="ok", export=True)
+    extraction: Extraction = indexed(KEYWORD, default="ok", hit=True, export=True)
     problems: list[str] = indexed({"type": "text", "analyzer": "lantern_exact"}, default_factory=list, export=True)
 
     def to_doc(self) -> dict[str, Any]:
