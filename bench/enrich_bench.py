@@ -106,7 +106,7 @@ def enrichment_alone(emails: list[Item], chats: list[Item], rounds: int) -> dict
 def pipeline(size: int, seed: int) -> dict:
     """Whole-pipeline ingest of the generated corpus, NER off then on, emails and chat separately."""
     from indexer.pipeline import custody_for, run_ingest
-    from services.clients import opensearch_client
+    from services.runtime import Runtime
     from services.settings import Settings
 
     result: dict = {}
@@ -121,7 +121,7 @@ def pipeline(size: int, seed: int) -> dict:
                 started = time.perf_counter()
                 summary = run_ingest(settings, [folder], custody, root / f"report-{name}-{ner}.jsonl")
                 seconds = time.perf_counter() - started
-                opensearch_client(settings).indices.delete(index=f"{settings.index_prefix}*", ignore_unavailable=True)
+                Runtime.open(settings).client.indices.delete(index=f"{settings.index_prefix}*", ignore_unavailable=True)
                 row["items"] = summary.items
                 row["items_per_hour_ner_on" if ner else "items_per_hour_ner_off"] = round(summary.items / seconds * 3600)
                 row["seconds_ner_on" if ner else "seconds_ner_off"] = round(seconds, 1)

@@ -31,8 +31,8 @@ from indexer.enrich.near_dups import near_dup_index, signature
 from indexer.model import Address, Custody, Item
 from indexer.store import write_items
 from search_api.record_gaps import GapReportOptions, record_gaps_report
-from services.clients import opensearch_client
 from services.index import ensure_items_index
+from services.runtime import Runtime
 from services.settings import Settings
 
 START = datetime(2021, 1, 4, 9, 0, tzinfo=timezone.utc)
@@ -83,7 +83,7 @@ def _official(rng: random.Random, n: int, private: list[Item]) -> list[Item]:
 def run(private_n: int, official_n: int, seed: int) -> dict[str, Any]:
     """Write the corpus, time the passes and the report, drop the index; return the figures."""
     settings = Settings(index_prefix=f"lantern-bench-gaps-{uuid.uuid4().hex[:8]}-", business_terms=["ppe", "vaccine", "procurement"])
-    client = opensearch_client(settings, timeout=300)
+    client = Runtime.open(settings, timeout=300).client
     alias = ensure_items_index(client, settings)
     try:
         rng = random.Random(seed)

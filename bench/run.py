@@ -43,7 +43,7 @@ from indexer.enrich.counterpart_queries import MatchOptions
 from indexer.enrich.counterparts import counterparts_index
 from search_api.record_gaps import GapReportOptions, record_gaps_report
 from search_api.search import SearchRequest, build_body
-from services.clients import opensearch_client
+from services.runtime import Runtime
 from services.settings import Settings
 
 MAIL_VARIANTS = {"no_ner": {"LANTERN_NER": "false"}, "no_ner_no_ocr": {"LANTERN_NER": "false", "LANTERN_OCR": "false"}}
@@ -213,7 +213,7 @@ def latency(run_one, concurrency: int, rounds: int) -> dict:
 
 def query_latency(settings: Settings, index_prefix: str, rounds: int) -> dict:
     """The query mix directly against OpenSearch and through the API, at concurrency 1 and 8."""
-    client = opensearch_client(settings)
+    client = Runtime.open(settings).client
     alias = f"{index_prefix}items"
 
     def direct(query: str) -> float:
@@ -409,7 +409,7 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
 
     settings = Settings()
-    client = opensearch_client(settings, timeout=300)
+    client = Runtime.open(settings, timeout=300).client
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     prefix = args.queries_on or f"bench-{stamp.lower()}-"
     result: dict = {"when": stamp, "prefix": prefix, "machine": machine(),

@@ -1,16 +1,21 @@
 """The item model: one OpenSearch document per email, message, attachment or loose document.
 
-Field names are the public contract (documented in the README, mapped in
-`services/index.py`). Sources yield `Item`s and `Problem`s; the pipeline enriches items and
-writes them, and writes problems to the exception report.
+Field names are the public contract (documented in the README); each is declared once on `Item`
+(or `Custody`) with its mapping and its uses (`indexer.fields`), and `FIELDS` is that table.
+Sources yield `Item`s and `Problem`s; the pipeline enriches items and writes them, and writes
+problems to the exception report.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, Literal
+
+from indexer.fields import (ADDRESS, BOOLEAN, DATE, ENTITY, ENTITY_VALUE, FLOAT, INTEGER, KEYWORD, LONG, LOWER_KEYWORD,
+                            OBJECT_SHAPES, UNINDEXED_KEYWORD, UNSEARCHED, IndexedField, analysed_text, exact_text, indexed, indexed_fields)
 
 Kind = Literal["email", "message", "sms", "attachment", "document"]
 Record = Literal["official", "private"]
@@ -96,129 +101,118 @@ class Entity:
 class Custody:
     """Who the evidence came from; the same for every item of one ingest run."""
 
-    custodian: str
-    record: Record
-    account: str | None = None
-    collection: str | None = None
+    custodian: str = indexed(KEYWORD, filter="terms", facet=True, hit=True, export=True, label="Custodian",
+                             help="the person the material was collected from")
+    record: Record = indexed(KEYWORD, filter="terms", facet=True, hit=True, export=True, values=("official", "private"),
+                             label="Record", help="official or private")
+    account: str | None = indexed(LOWER_KEYWORD, default=None, hit=True, export=True)
+    collection: str | None = indexed(KEYWORD, default=None, export=True)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class Item:
-    """One searchable unit. `id`, `family_id` and `parent_id` are stable across re-ingests."""
+    """One searchable unit. `id`, `family_id` and `parent_id` are stable across re-ingests.
 
-    id: str
-    kind: Kind
-    channel: str
-    source_path: str
-    locator: str
-    source_sha256: str
+    Each attribute is declared once, with its mapping and what the search, the CLI and the exports
+    do with it (`indexer.fields`); `FIELDS` below reads the declarations back. `custody` is
+    flattened into the document (custodian, record, account, collection).
+    """
+
+    id: str = indexed(KEYWORD, hit=True, export=True)
+    kind: Kind = indexed(KEYWORD, filter="terms", facet=True, hit=True, export=True, label="Kind",
+                         help="email, attachment, message, sms, document")
+    channel: str = indexed(KEYWORD, filter="terms", facet=True, hit=True, export=True, label="Channel",
+                           help="email, whatsapp, slack, teams, telegram, signal, sms, file, ...")
     custody: Custody
-    family_id: str
-    parent_id: str | None = None
-    depth: int = 0
-    subject: str | None = None
-    body: str = ""
-    body_html: str | None = None  # sanitised HTML body for display (never searched)
-    sender: Address | None = None
-    to: list[Address] = field(default_factory=list)
-    cc: list[Address] = field(default_factory=list)
-    bcc: list[Address] = field(default_factory=list)
-    date: str | None = None
-    date_original: str | None = None
-    timezone: str | None = None
-    message_id: str | None = None
-    in_reply_to: str | None = None
-    references: list[str] = field(default_factory=list)
-    thread_id: str | None = None
-    conversation_id: str | None = None
-    conversation_name: str | None = None
-    seq: int | None = None
-    participants: list[Address] = field(default_factory=list)
-    event: str | None = None
-    file_name: str | None = None
-    content_type: str | None = None
-    size: int | None = None
-    attachment_names: list[str] = field(default_factory=list)
-    content_sha256: str | None = None
-    dup_group: str | None = None
-    near_dup_group: str | None = None  # set by the post-ingest near-duplicate pass
-    # Enrichment (indexer.enrich.stage): entities with offsets, their facet values, PII, people.
-    entities: list[Entity] = field(default_factory=list)
-    entity_people: list[str] = field(default_factory=list)
-    entity_orgs: list[str] = field(default_factory=list)
-    entity_places: list[str] = field(default_factory=list)
-    pii_types: list[str] = field(default_factory=list)
-    has_pii: bool | None = None
-    people: list[str] = field(default_factory=list)  # person keys of every address on the item
-    minhash: str | None = None  # near-duplicate signature (base64), see indexer.enrich.near_dups
-    enrichment: dict[str, Any] | None = None  # {"status": ok|capped|failed, "ner": bool}
-    # Record-keeping gaps, private items only (post-ingest pass indexer.enrich.counterparts):
-    official_copy: str | None = None  # exact | forwarded | near | quoted | note | none
-    official_copy_links: list[dict[str, Any]] = field(default_factory=list)  # [{id, how, score, why}]
-    business_score: float | None = None  # indexer.enrich.business
-    business_signals: list[str] = field(default_factory=list)  # the signals that fired, e.g. "term:ventilator"
-    extraction: Extraction = "ok"
-    problems: list[str] = field(default_factory=list)
+    # When, and between whom.
+    date: str | None = indexed(DATE, default=None, hit=True, export=True)
+    date_original: str | None = indexed(UNINDEXED_KEYWORD, default=None)  # the date as written in the source
+    timezone: str | None = indexed(KEYWORD, default=None)
+    sender: Address | None = indexed(ADDRESS, name="from", default=None, hit=True, export=True)
+    to: list[Address] = indexed(ADDRESS, default_factory=list, hit=True, export=True)
+    cc: list[Address] = indexed(ADDRESS, default_factory=list, export=True)
+    bcc: list[Address] = indexed(ADDRESS, default_factory=list, export=True)
+    participants: list[Address] = indexed(ADDRESS, default_factory=list)
+    people: list[str] = indexed(KEYWORD, default_factory=list, filter="terms", facet=True, label="Person (from, to, chat)",
+                                help="person keys of every address on the item, e.g. person:alice.hart@dhsc.gov.uk")
+    # What it says.
+    subject: str | None = indexed(analysed_text(keyword=True), default=None, hit=True, export=True)
+    body: str = indexed(analysed_text(), default="")
+    # Sanitised HTML of an email body, for display only: kept in _source, never indexed or searched.
+    body_html: str | None = indexed(UNSEARCHED, default=None)
+    file_name: str | None = indexed(exact_text(), default=None, hit=True, export=True)
+    content_type: str | None = indexed(KEYWORD, default=None, hit=True, export=True)
+    size: int | None = indexed(LONG, default=None, export=True)
+    attachment_names: list[str] = indexed(exact_text(), default_factory=list, export=True)
+    # Families, threads and conversations.
+    family_id: str = indexed(KEYWORD, hit=True, export=True, cross_item=True)
+    parent_id: str | None = indexed(KEYWORD, default=None, hit=True, export=True, cross_item=True)
+    depth: int = indexed(INTEGER, default=0, export=True)
+    message_id: str | None = indexed(KEYWORD, default=None)
+    in_reply_to: str | None = indexed(KEYWORD, default=None)
+    references: list[str] = indexed(KEYWORD, default_factory=list)
+    thread_id: str | None = indexed(KEYWORD, default=None, hit=True, export=True)
+    conversation_id: str | None = indexed(KEYWORD, default=None, hit=True, export=True)
+    conversation_name: str | None = indexed(exact_text(), default=None, hit=True, export=True)
+    seq: int | None = indexed(LONG, default=None, hit=True)
+    # Chat and system events: deleted, joined, left, subject_changed, security_code, encryption_notice,
+    # disappearing_on, disappearing_off, media_omitted, call, ...
+    event: str | None = indexed(KEYWORD, default=None, hit=True)
+    # Exact duplicates share a dup_group (kept as separate items: custody matters); near-duplicates a
+    # near_dup_group (the post-ingest pass, indexer.enrich.near_dups) from the MinHash signature (base64
+    # of 64 uint32: never searched; doc values so that `exists` finds the items that have one).
+    dup_group: str | None = indexed(KEYWORD, default=None, hit=True, export=True)
+    content_sha256: str | None = indexed(KEYWORD, default=None, export=True)
+    near_dup_group: str | None = indexed(KEYWORD, default=None, hit=True, cross_item=True)
+    minhash: str | None = indexed({"type": "binary", "doc_values": True}, default=None)
+    # Enrichment (indexer.enrich.stage): entities with offsets, their facet values, UK personal data.
+    entities: list[Entity] = indexed(ENTITY, default_factory=list)
+    entity_people: list[str] = indexed(ENTITY_VALUE, default_factory=list, filter="terms", facet=True,
+                                       label="People named", help="people named in the text")
+    entity_orgs: list[str] = indexed(ENTITY_VALUE, default_factory=list, filter="terms", facet=True,
+                                     label="Organisations named", help="organisations named in the text")
+    entity_places: list[str] = indexed(ENTITY_VALUE, default_factory=list, filter="terms", facet=True,
+                                       label="Places named", help="places named in the text")
+    pii_types: list[str] = indexed(KEYWORD, default_factory=list, filter="terms", facet=True, hit=True, label="Personal data",
+                                   help="email, phone, ni_number, nhs_number, postcode, bank_account, date_of_birth")
+    has_pii: bool | None = indexed(BOOLEAN, default=None, filter="flag", hit=True, export=True,
+                                   help="only items with (true) or without (false) personal data")
+    enrichment: dict[str, Any] | None = indexed(  # {"status": ok|capped|failed, "ner": bool}
+        {"properties": {"status": KEYWORD, "ner": BOOLEAN}}, default=None)
+    # Record-keeping gaps, private items only (post-ingest pass indexer.enrich.counterparts): the strongest
+    # official counterpart found (exact, forwarded, near, quoted, note or none), every link, and how much
+    # the item looks like government business (indexer.enrich.business) with the signals that fired.
+    official_copy: str | None = indexed(KEYWORD, default=None, cross_item=True)
+    official_copy_links: list[dict[str, Any]] = indexed(  # [{id, how, score, why}]
+        {"properties": {"id": KEYWORD, "how": KEYWORD, "score": FLOAT, "why": UNSEARCHED}},
+        default_factory=list, cross_item=True)
+    business_score: float | None = indexed(FLOAT, default=None)
+    business_signals: list[str] = indexed(KEYWORD, default_factory=list)  # e.g. "term:ventilator"
+    # Where it came from, and how well it was read.
+    source_path: str = indexed(KEYWORD, export=True)
+    locator: str = indexed(KEYWORD, export=True)
+    source_sha256: str = indexed(KEYWORD, export=True)
+    extraction: Extraction = indexed(KEYWORD, default="ok", hit=True, export=True)
+    problems: list[str] = indexed({"type": "text", "analyzer": "lantern_exact"}, default_factory=list, export=True)
 
     def to_doc(self) -> dict[str, Any]:
         """The OpenSearch document for this item (empty fields left out)."""
-        doc: dict[str, Any] = {
-            "id": self.id,
-            "kind": self.kind,
-            "channel": self.channel,
-            "source_path": self.source_path,
-            "locator": self.locator,
-            "source_sha256": self.source_sha256,
-            "custodian": self.custody.custodian,
-            "account": self.custody.account,
-            "record": self.custody.record,
-            "collection": self.custody.collection,
-            "family_id": self.family_id,
-            "parent_id": self.parent_id,
-            "depth": self.depth,
-            "subject": self.subject,
-            "body": self.body,
-            "body_html": self.body_html,
-            "from": self.sender.to_doc() if self.sender else None,
-            "to": [a.to_doc() for a in self.to],
-            "cc": [a.to_doc() for a in self.cc],
-            "bcc": [a.to_doc() for a in self.bcc],
-            "date": self.date,
-            "date_original": self.date_original,
-            "timezone": self.timezone,
-            "message_id": self.message_id,
-            "in_reply_to": self.in_reply_to,
-            "references": self.references,
-            "thread_id": self.thread_id,
-            "conversation_id": self.conversation_id,
-            "conversation_name": self.conversation_name,
-            "seq": self.seq,
-            "participants": [a.to_doc() for a in self.participants],
-            "event": self.event,
-            "file_name": self.file_name,
-            "content_type": self.content_type,
-            "size": self.size,
-            "attachment_names": self.attachment_names,
-            "content_sha256": self.content_sha256,
-            "dup_group": self.dup_group,
-            "near_dup_group": self.near_dup_group,
-            "entities": [e.to_doc() for e in self.entities],
-            "entity_people": self.entity_people,
-            "entity_orgs": self.entity_orgs,
-            "entity_places": self.entity_places,
-            "pii_types": self.pii_types,
-            "has_pii": self.has_pii,
-            "people": self.people,
-            "minhash": self.minhash,
-            "enrichment": self.enrichment,
-            "official_copy": self.official_copy,
-            "official_copy_links": self.official_copy_links,
-            "business_score": self.business_score,
-            "business_signals": self.business_signals,
-            "extraction": self.extraction,
-            "problems": self.problems,
-        }
-        return valid_doc({k: v for k, v in doc.items() if v is not None and v != []})
+        doc: dict[str, Any] = {}
+        for name, read, objects in _DOCUMENT:
+            value = read(self)
+            if value is None or value == []:
+                continue
+            if objects:
+                value = [v.to_doc() for v in value] if isinstance(value, list) else value.to_doc()
+            doc[name] = value
+        return valid_doc(doc)
+
+
+FIELDS: tuple[IndexedField, ...] = indexed_fields(Item, embedded={"custody": Custody})
+"""Every field of the item document, in declaration order: the one table the mapping, the document, the
+search filters and facets, the hit fields and the export columns are derived from."""
+
+_DOCUMENT = tuple((f.name, attrgetter(f.attribute), f.spec.mapping in OBJECT_SHAPES) for f in FIELDS)
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ import typer
 from pydantic import ValidationError
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
+from lantern.filters import with_filters
 from lantern.output import add_row, data, err, fail, label, line, out, table, visible, write_json
 from services import local
 from services.install import InstallError
@@ -120,35 +121,30 @@ def ingest(
 
 
 @app.command()
+@with_filters
 def search(
     query: str = typer.Argument("", help='query text (README "Search syntax"): words ANDed, "phrases", OR, NOT, w/N, from:, date:...'),
-    custodian: list[str] = typer.Option([], help="only these custodians (repeatable)"),
-    channel: list[str] = typer.Option([], help="only these channels, e.g. email (repeatable)"),
-    record: list[str] = typer.Option([], help="official or private (repeatable)"),
-    kind: list[str] = typer.Option([], help="email, attachment, ... (repeatable)"),
-    date_from: Optional[str] = typer.Option(None, "--date-from", help="YYYY-MM-DD"),
-    date_to: Optional[str] = typer.Option(None, "--date-to", help="YYYY-MM-DD"),
     size: int = typer.Option(20, help="hits to show (max 100)"),
     sort: Optional[str] = typer.Option(None, help="relevance, date_desc or date_asc"),
     as_json: bool = typer.Option(False, "--json", help="print exactly the API's response body"),
+    *, filters: dict,
 ) -> None:
     """Search the index from the shell; the same search as GET /api/v1/search."""
     from search_api.search import SearchRequest, run_search
-    from services.clients import opensearch_client
+    from services.runtime import Runtime
 
-    settings = get_settings()
     try:
-        request = SearchRequest(q=query, custodian=custodian, channel=channel, record=record, kind=kind,
-                                date_from=date_from, date_to=date_to, size=size, sort=sort)
+        request = SearchRequest(q=query, size=size, sort=sort, **filters)
     except ValidationError as exc:
-        fail("; ".join(e["msg"] for e in exc.errors()))
+        fail("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()))
     from search_api.query import QuerySyntaxError
 
     from lantern.cli_admin import record
 
-    client = opensearch_client(settings)
+    runtime = Runtime.open()
+    settings, client = runtime.settings, runtime.client
     try:
-        result = run_search(client, settings.items_alias, request)
+        result = run_search(client, runtime.alias, request)
     except QuerySyntaxError as exc:
         fail(f"{exc.detail} at character {exc.position + 1}: {exc.hint}")
     record(client, settings, "search", query=query, total=result["total"],
@@ -184,13 +180,13 @@ def serve(
     import uvicorn
 
     from search_api.app import create_app, server_config
-    from services.clients import opensearch_client
     from services.index import ensure_items_index
+    from services.runtime import Runtime
 
     from lantern.cli_admin import serving_refusal
 
-    settings = get_settings()
-    client = opensearch_client(settings)
+    runtime = Runtime.open()
+    settings, client = runtime.settings, runtime.client
     if not _is_loopback(host) and not settings.auth:
         fail(serving_refusal(settings, client, host))  # before touching OpenSearch: no auth, no question
     try:
@@ -269,11 +265,11 @@ app.add_typer(people_app, name="people")
 def people_import(file: Path = typer.Argument(..., help="CSV of person,identity rows (identity: email, phone, handle or display name)")) -> None:
     """Replace the alias registry with FILE and apply it to the items already indexed."""
     from indexer.enrich.people import AliasFileError, import_alias_file
-    from services.clients import opensearch_client
     from services.index import ensure_items_index
+    from services.runtime import Runtime
 
-    settings = get_settings()
-    client = opensearch_client(settings, timeout=120)
+    runtime = Runtime.open(timeout=120)
+    settings, client = runtime.settings, runtime.client
     try:
         alias = ensure_items_index(client, settings)
         registry, changed = import_alias_file(client, settings.people_index, alias, file, settings.phone_region)

@@ -20,8 +20,8 @@ from search_api.accounts import AccountError
 from search_api.audit import make_entry, read_audit, write_now
 from search_api.audit_chain import verify
 from search_api.scope import Restrictions
-from services.clients import opensearch_client
-from services.settings import Settings, get_settings
+from services.runtime import Runtime
+from services.settings import Settings
 
 users_app = typer.Typer(help="User accounts: people who log in to the web UI.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys: machine clients such as the case-management system.", no_args_is_help=True)
@@ -29,8 +29,8 @@ ROLE_HELP = "officer (search, view, export), reviewer (search, view), admin (use
 
 
 def _client() -> tuple[Settings, OpenSearch]:
-    settings = get_settings()
-    return settings, opensearch_client(settings)
+    runtime = Runtime.open()
+    return runtime.settings, runtime.client
 
 
 def cli_user() -> str:

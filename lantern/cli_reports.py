@@ -12,42 +12,32 @@ from typing import Optional
 
 import typer
 from pydantic import ValidationError
+from lantern.filters import with_filters
 from lantern.output import err, fail, line, write_chunks, write_json
-from services.settings import get_settings
 
 report_app = typer.Typer(help="Reports that document a search.", no_args_is_help=True)
 export_app = typer.Typer(help="Export a search's results: CSV, JSON Lines or a production ZIP.", no_args_is_help=True)
 
 
-def _filters(custodian, channel, record, kind, date_from, date_to) -> dict:
-    filters = {"custodian": custodian, "channel": channel, "record": record, "kind": kind, "date_from": date_from, "date_to": date_to}
-    return {name: value for name, value in filters.items() if value}
-
-
 @report_app.command("terms")
+@with_filters
 def report_terms(
     file: Path = typer.Argument(..., help="one query per line; blank lines and lines starting with # are skipped", exists=True, dir_okay=False),
     as_csv: bool = typer.Option(False, "--csv", help="CSV instead of JSON"),
-    custodian: list[str] = typer.Option([], help="only these custodians (repeatable)"),
-    channel: list[str] = typer.Option([], help="only these channels (repeatable)"),
-    record: list[str] = typer.Option([], help="official or private (repeatable)"),
-    kind: list[str] = typer.Option([], help="email, attachment, ... (repeatable)"),
-    date_from: Optional[str] = typer.Option(None, "--date-from", help="YYYY-MM-DD"),
-    date_to: Optional[str] = typer.Option(None, "--date-to", help="YYYY-MM-DD"),
+    *, filters: dict,
 ) -> None:
     """Per query: hits, unique hits, hits with families, per custodian and record (as POST /api/v1/reports/terms)."""
     from search_api.query import QuerySyntaxError
     from search_api.reports import MAX_QUERIES, filters_request, report_csv, terms_report
-    from services.clients import opensearch_client
+    from services.runtime import Runtime
 
     lines = file.read_text(encoding="utf-8").splitlines()
     queries = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
     if not queries or len(queries) > MAX_QUERIES:
         fail(f"{file} must hold between 1 and {MAX_QUERIES} queries, one per line")
-    settings = get_settings()
+    runtime = Runtime.open()
     try:
-        filters = filters_request(_filters(custodian, channel, record, kind, date_from, date_to))
-        report = terms_report(opensearch_client(settings), settings.items_alias, queries, filters)
+        report = terms_report(runtime.client, runtime.alias, queries, filters_request(filters))
     except QuerySyntaxError as exc:
         fail(f"{exc.detail} at character {exc.position + 1}: {exc.hint}")
     except ValueError as exc:
@@ -58,11 +48,11 @@ def report_terms(
         write_json(report, indent=2)
 
 
-def _search_request(query, custodian, channel, record, kind, date_from, date_to, sort):
+def _search_request(query: str, sort: Optional[str], filters: dict):
     from search_api.search import SearchRequest
 
     try:
-        return SearchRequest(q=query, sort=sort, **_filters(custodian, channel, record, kind, date_from, date_to))
+        return SearchRequest(q=query, sort=sort, **filters)
     except ValidationError as exc:
         fail("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()))
 
@@ -84,54 +74,48 @@ _OUT = typer.Option(None, "--out", help="file to write (default: standard output
 
 
 @export_app.command("results")
+@with_filters
 def export_results(
     query: str = _QUERY,
     format: str = typer.Option("csv", help="csv (metadata) or jsonl (items with text)"),
     out: Optional[Path] = _OUT,
-    custodian: list[str] = typer.Option([], help="only these custodians (repeatable)"),
-    channel: list[str] = typer.Option([], help="only these channels (repeatable)"),
-    record: list[str] = typer.Option([], help="official or private (repeatable)"),
-    kind: list[str] = typer.Option([], help="email, attachment, ... (repeatable)"),
-    date_from: Optional[str] = typer.Option(None, "--date-from", help="YYYY-MM-DD"),
-    date_to: Optional[str] = typer.Option(None, "--date-to", help="YYYY-MM-DD"),
     sort: Optional[str] = typer.Option(None, help="relevance, date_desc or date_asc"),
+    *, filters: dict,
 ) -> None:
     """Every matching item as CSV or JSON Lines, streamed (as GET /api/v1/exports/results.csv|jsonl)."""
     from search_api.exports import CSV_COLUMNS, JSON_EXCLUDED, csv_chunks, export_hits, jsonl_chunks
     from search_api.query import QuerySyntaxError
-    from services.clients import opensearch_client
+    from services.runtime import Runtime
 
     if format not in ("csv", "jsonl"):
         fail("--format is csv or jsonl")
-    settings = get_settings()
-    request = _search_request(query, custodian, channel, record, kind, date_from, date_to, sort)
+    runtime = Runtime.open()
+    request = _search_request(query, sort, filters)
     source = list(CSV_COLUMNS) if format == "csv" else {"excludes": list(JSON_EXCLUDED)}
     try:
-        hits = export_hits(opensearch_client(settings), settings.items_alias, request, source)
+        hits = export_hits(runtime.client, runtime.alias, request, source)
     except QuerySyntaxError as exc:
         fail(f"{exc.detail} at character {exc.position + 1}: {exc.hint}")
     _write(csv_chunks(hits) if format == "csv" else jsonl_chunks(hits), out)
 
 
 @export_app.command("production")
+@with_filters
 def export_production(
     query: str = _QUERY,
     out: Path = typer.Option(..., "--out", help="the ZIP file to write"),
-    custodian: list[str] = typer.Option([], help="only these custodians (repeatable)"),
-    record: list[str] = typer.Option([], help="official or private (repeatable)"),
-    date_from: Optional[str] = typer.Option(None, "--date-from", help="YYYY-MM-DD"),
-    date_to: Optional[str] = typer.Option(None, "--date-to", help="YYYY-MM-DD"),
+    *, filters: dict,
 ) -> None:
     """A production ZIP: natives, extracted text, manifest.csv with SHA-256 (as GET /api/v1/exports/production.zip)."""
     from search_api.exports import JSON_EXCLUDED, export_hits
     from search_api.production import production_chunks
     from search_api.query import QuerySyntaxError
-    from services.clients import opensearch_client
+    from services.runtime import Runtime
 
-    settings = get_settings()
-    request = _search_request(query, custodian, [], record, [], date_from, date_to, None)
+    runtime = Runtime.open()
+    request = _search_request(query, None, filters)
     try:
-        hits = export_hits(opensearch_client(settings), settings.items_alias, request, {"excludes": list(JSON_EXCLUDED)})
+        hits = export_hits(runtime.client, runtime.alias, request, {"excludes": list(JSON_EXCLUDED)})
     except QuerySyntaxError as exc:
         fail(f"{exc.detail} at character {exc.position + 1}: {exc.hint}")
     about = request.model_dump(mode="json", exclude={"size", "offset", "cursor", "expand"}, exclude_defaults=True)
@@ -170,7 +154,7 @@ def report_gaps(
     from indexer.enrich.counterparts import run_counterparts
     from search_api.record_gaps import GapReportOptions, record_gaps_report, report_csv
     from search_api.transfers import ledger_index
-    from services.clients import opensearch_client
+    from services.runtime import Runtime
 
     if format not in ("json", "csv"):
         fail("--format is json or csv")
@@ -179,8 +163,8 @@ def report_gaps(
     if include_transferred and transfer is None:
         fail("--include-transferred goes with --transfer")
     first, last = _day(date_from, "--from"), _day(date_to, "--to")
-    settings = get_settings()
-    client = opensearch_client(settings, timeout=120)
+    runtime = Runtime.open(timeout=120)
+    settings, client = runtime.settings, runtime.client
     try:
         rules = BusinessRules.from_settings(settings)
     except BusinessTermsError as exc:

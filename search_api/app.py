@@ -9,12 +9,13 @@ records an audit entry (search_api.audit), whose writer is flushed when the app 
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
 
 from fastapi import FastAPI
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 import uvicorn
 from starlette.concurrency import run_in_threadpool
@@ -31,6 +32,7 @@ from search_api.middleware import BodySizeLimit, SameOriginWrites, SecurityHeade
 from search_api.paging import KEEP_ALIVE_SECONDS
 from search_api.routes import admin, audit, conversations, exports, health, items, people, reports, search, session, threads
 from search_api.routes import gaps
+from search_api.search import described_fields
 from services.settings import Settings, get_settings
 
 UI_DIR = files("ui") / "static"
@@ -86,6 +88,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(str(UI_DIR / "index.html"))
+
+    @app.get("/ui/fields.js", include_in_schema=False)
+    def ui_fields() -> Response:
+        """The search filters and facets, for the web UI, from the item model's field table (data, not code:
+        one JSON value assigned to window.LanternFields)."""
+        return Response(f"window.LanternFields = {json.dumps(described_fields())};\n", media_type="text/javascript")
 
     return app
 

@@ -36,6 +36,8 @@ class AuditTrail:
         self._write(outcome, **fields)
 
     def failed(self, exc: Exception) -> None:
+        if "query" not in self.fields and "q" in self.request.query_params:  # rejected before the route could note it
+            self.fields["query"] = self.request.query_params["q"][:4000]
         status, body = answer(self.request, exc)
         detail = body.get("detail")
         details = {**(self.fields.get("details") or {}), "status": status}

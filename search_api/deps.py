@@ -1,18 +1,20 @@
 """Shared FastAPI dependencies, as typed aliases so a route's signature says what it takes:
-`client: Client`, `settings: AppSettings` (as in the FastAPI full-stack template's `deps.py`)."""
+`client: Client`, `settings: AppSettings`, `search: SearchParameters` (as in the FastAPI full-stack
+template's `deps.py`)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import orjson
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Query, Request, Response
 from opensearchpy import OpenSearch
 
+from search_api.search import SearchRequest
 from services.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+def app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -22,8 +24,10 @@ def get_opensearch(request: Request) -> OpenSearch:
 
 Client = Annotated[OpenSearch, Depends(get_opensearch)]
 """The API's (limited) OpenSearch client, built once at start-up."""
-AppSettings = Annotated[Settings, Depends(get_settings)]
+AppSettings = Annotated[Settings, Depends(app_settings)]
 """The settings the app was created with."""
+SearchParameters = Annotated[SearchRequest, Query()]
+"""A search's text, filters, sort and page from the query string (GET /search and the exports)."""
 
 
 def json_response(body: dict) -> Response:

@@ -29,11 +29,13 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 
+from indexer.model import FIELDS
 from search_api.scope import Scope
 
 ID_FIELDS = ("parent_id", "family_id")
 HOWS = ("exact", "forwarded", "near", "quoted", "note")
-CROSS_ITEM_FIELDS = (*ID_FIELDS, "official_copy_links", "official_copy", "near_dup_group")
+CONFINED = (*ID_FIELDS, "official_copy_links", "official_copy", "near_dup_group")  # the fields `confine` has a rule for
+CROSS_ITEM_FIELDS = tuple(f.name for f in FIELDS if f.spec.cross_item)  # declared so in indexer.model (tests: the same set)
 BATCH = 500  # item documents confined per pair of lookups
 
 

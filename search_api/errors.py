@@ -37,7 +37,8 @@ def readable(errors: list[dict]) -> str:
     parts = []
     for error in errors:
         where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("query", "path", "body"))
-        parts.append(f"{where}: {error.get('msg', 'invalid')}" if where else error.get("msg", "invalid"))
+        message = error.get("msg", "invalid").removeprefix("Value error, ")  # a model check's own message, as written
+        parts.append(f"{where}: {message}" if where else message)
     return "; ".join(parts)
 
 

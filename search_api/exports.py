@@ -18,17 +18,13 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 
+from indexer.model import FIELDS
 from search_api import paging
 from search_api.disclosure import confine_hits
 from search_api.scope import EVERYTHING, Scope
 from search_api.search import SearchRequest, build_body
 
-CSV_COLUMNS = (
-    "id", "kind", "channel", "custodian", "account", "record", "collection", "date", "from", "to", "cc", "bcc",
-    "subject", "file_name", "content_type", "size", "attachment_names", "family_id", "parent_id", "depth",
-    "thread_id", "conversation_id", "conversation_name", "dup_group", "content_sha256", "has_pii",
-    "source_path", "locator", "source_sha256", "extraction", "problems",
-)
+CSV_COLUMNS = tuple(f.name for f in FIELDS if f.spec.export)  # declared in indexer.model, in its order
 JSON_EXCLUDED = ("body_html", "minhash")  # display-only HTML and binary signatures are no use in an export
 ROWS_PER_CHUNK = 200
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

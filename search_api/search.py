@@ -12,8 +12,9 @@ from datetime import date
 from typing import Any, Literal
 
 from opensearchpy import OpenSearch
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, create_model, model_validator
 
+from indexer.model import FIELDS, IndexedField
 from search_api import paging
 from search_api.disclosure import confine
 from search_api.limits import Snapshots
@@ -22,53 +23,26 @@ from search_api.query import parse
 from search_api.query_fields import highlight_dsl, to_dsl
 from search_api.scope import EVERYTHING, Scope, scoped
 
-FACETS = ("custodian", "channel", "record", "kind", "people", "entity_people", "entity_orgs", "entity_places", "pii_types")
+FILTERS = tuple(f for f in FIELDS if f.spec.filter)
+FACETS = tuple(f.name for f in FIELDS if f.spec.facet)
+HIT_FIELDS = [f.name for f in FIELDS if f.spec.hit]
 HIGHLIGHT_FIELDS = ("subject", "body", "file_name")
 MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
 MAX_WINDOW = 10_000
 
-HIT_FIELDS = [
-    "id", "kind", "channel", "custodian", "record", "account", "date", "from", "to", "subject",
-    "file_name", "family_id", "parent_id", "content_type", "extraction", "conversation_id", "conversation_name",
-    "seq", "event", "thread_id", "dup_group", "near_dup_group", "has_pii", "pii_types",
-]
 
-
-class SearchRequest(BaseModel):
-    """A search: text, filters and a page. Invalid values raise pydantic's ValidationError (→ 422)."""
-
-    q: str = Field("", max_length=4000, description="query text; empty means everything, newest first")
-    custodian: list[str] = Field(default_factory=list)
-    channel: list[str] = Field(default_factory=list)
-    record: list[str] = Field(default_factory=list)
-    kind: list[str] = Field(default_factory=list)
-    people: list[str] = Field(default_factory=list, description="person keys (people registry)")
-    entity_people: list[str] = Field(default_factory=list)
-    entity_orgs: list[str] = Field(default_factory=list)
-    entity_places: list[str] = Field(default_factory=list)
-    pii_types: list[str] = Field(default_factory=list)
-    has_pii: bool | None = Field(None, description="only items with (true) or without (false) personal data")
-    date_from: date | None = None
-    date_to: date | None = None
-    collapse_duplicates: bool = Field(False, description="one hit per dup_group (exact duplicates across custodians)")
-    size: int = Field(20, ge=0, le=100)
-    offset: int = Field(0, ge=0, le=MAX_WINDOW, alias="from")
-    sort: Literal["relevance", "date_desc", "date_asc"] | None = Field(None, description="default: relevance with q, else date_desc")
-    cursor: str | None = Field(None, max_length=8192, description="'start' to page with a point in time, then each next_cursor")
-    expand: Literal["families"] | None = Field(None, description="'families': each hit with its family (parent, attachments)")
+class _SearchRules(BaseModel):
+    """The checks a search must pass beyond each field's own (SearchRequest's fields are generated below)."""
 
     model_config = {"populate_by_name": True}
 
-    @field_validator("record")
-    @classmethod
-    def _known_records(cls, values: list[str]) -> list[str]:
-        for value in values:
-            if value not in ("official", "private"):
-                raise ValueError(f"record must be 'official' or 'private', not {value!r}")
-        return values
-
     @model_validator(mode="after")
-    def _consistent(self) -> "SearchRequest":
+    def _consistent(self) -> "_SearchRules":
+        for field in FILTERS:
+            allowed = field.spec.values
+            for value in getattr(self, field.name) if allowed else ():
+                if value not in allowed:
+                    raise ValueError(f"{field.name} must be {' or '.join(map(repr, allowed))}, not {value!r}")
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise ValueError("date_from is after date_to")
         if self.offset + self.size > MAX_WINDOW:
@@ -78,15 +52,48 @@ class SearchRequest(BaseModel):
         return self
 
 
+def _filter_field(field: IndexedField) -> tuple[Any, Any]:
+    spec = field.spec
+    if spec.filter == "flag":
+        return bool | None, Field(None, description=spec.help)
+    return list[str], Field(default_factory=list, description=spec.help)
+
+
+SearchRequest = create_model(
+    "SearchRequest",
+    __base__=_SearchRules,
+    __doc__="A search: text, filters and a page. Invalid values raise pydantic's ValidationError (→ 422). "
+            "The filters are the item fields declared as filters (indexer.model.FIELDS).",
+    q=(str, Field("", max_length=4000, description="query text; empty means everything, newest first")),
+    **{field.name: _filter_field(field) for field in FILTERS},
+    date_from=(date | None, Field(None, description="YYYY-MM-DD, inclusive")),
+    date_to=(date | None, Field(None, description="YYYY-MM-DD, inclusive")),
+    collapse_duplicates=(bool, Field(False, description="one hit per dup_group (exact duplicates across custodians)")),
+    size=(int, Field(20, ge=0, le=100)),
+    offset=(int, Field(0, ge=0, le=MAX_WINDOW, alias="from")),
+    sort=(Literal["relevance", "date_desc", "date_asc"] | None, Field(None, description="default: relevance with q, else date_desc")),
+    cursor=(str | None, Field(None, max_length=8192, description="'start' to page with a point in time, then each next_cursor")),
+    expand=(Literal["families"] | None, Field(None, description="'families': each hit with its family (parent, attachments)")),
+)
+
+
+def described_fields() -> dict[str, list[dict[str, Any]]]:
+    """The filters a search takes and the facets it returns, as a UI shows them (name, kind, values, label)."""
+    return {
+        "filters": [{"name": f.name, "filter": f.spec.filter, "values": list(f.spec.values), "help": f.spec.help} for f in FILTERS],
+        "facets": [{"name": f.name, "label": f.spec.label or f.name} for f in FIELDS if f.spec.facet],
+    }
+
+
 def _filters(request: SearchRequest) -> list[dict[str, Any]]:
     filters: list[dict[str, Any]] = []
-    for name in FACETS:
-        values = getattr(request, name)
-        if values:
-            filters.append({"terms": {name: values}})
-    if request.has_pii is not None:
-        filters.append({"term": {"has_pii": request.has_pii}} if request.has_pii
-                       else {"bool": {"must_not": [{"term": {"has_pii": True}}]}})
+    for field in FILTERS:
+        value = getattr(request, field.name)
+        if field.spec.filter == "flag":
+            if value is not None:
+                filters.append({"term": {field.name: True}} if value else {"bool": {"must_not": [{"term": {field.name: True}}]}})
+        elif value:
+            filters.append({"terms": {field.name: value}})
     if request.date_from or request.date_to:
         bounds: dict[str, str] = {}
         if request.date_from:

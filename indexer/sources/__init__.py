@@ -14,10 +14,11 @@ from indexer.sources import whatsapp
 from indexer.sources import signal, signal_export, sms, telegram
 from indexer.sources import archive, document, pst
 from indexer.sources import winmail
-from indexer.sources.base import Source
+from indexer.sources.base import READERS, Source
 
 SOURCES: tuple[Source, ...] = (  # type: ignore[assignment]
     eml, mbox, maildir, msg, winmail, slack, teams, whatsapp, signal, signal_export, sms, telegram, pst, archive, document)
+READERS[:] = SOURCES  # what support.nested hands members to
 
 HEAD_BYTES = 4096
 

@@ -147,3 +147,9 @@ def reading_whole(size: int) -> Iterator[None]:
         return
     with _big_reads:
         yield
+
+
+READERS: list[Source] = []
+"""Every reader, in the registry's order: filled in by `indexer.sources` (the registry), which Python imports
+before any module inside it, so a reader of containers (`support.nested`) hands members back to the readers
+without importing the registry that imports it."""

@@ -4,17 +4,15 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
-from opensearchpy import OpenSearch
 from pydantic import Field
 
 from search_api import accounts
 from search_api.accounts import AccountError, UnknownAccount
 from search_api.audited import AuditTrail, audited
 from search_api.auth import Principal, require
-from search_api.deps import get_opensearch, get_settings
+from search_api.deps import AppSettings, Client
 from search_api.inputs import ApiModel
 from search_api.scope import Restrictions
-from services.settings import Settings
 
 router = APIRouter()
 NAME = Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")
@@ -40,15 +38,14 @@ def _failed(exc: AccountError) -> HTTPException:
 
 
 @router.get("/users")
-def users(client: OpenSearch = Depends(get_opensearch), settings: Settings = Depends(get_settings),
-          principal: Principal = Depends(require("users"))) -> dict:
+def users(client: Client, settings: AppSettings, principal: Principal = Depends(require("users"))) -> dict:
     """Every user (no password hashes)."""
     return {"users": [user.public() for user in accounts.list_users(client, settings)]}
 
 
 @router.post("/users", status_code=201)
-def add_user(http: Request, new: NewUser, client: OpenSearch = Depends(get_opensearch),
-             settings: Settings = Depends(get_settings), trail: AuditTrail = Depends(audited("user_add", "users"))) -> dict:
+def add_user(http: Request, new: NewUser, client: Client, settings: AppSettings,
+             trail: AuditTrail = Depends(audited("user_add", "users"))) -> dict:
     """Create a user with roles and restrictions. Audited as user_add, refused attempts (400, 5xx) too."""
     trail.note(target=new.name)
     try:
@@ -61,8 +58,7 @@ def add_user(http: Request, new: NewUser, client: OpenSearch = Depends(get_opens
 
 
 @router.post("/users/{name}/disable")
-def disable_user(http: Request, name: str = NAME, client: OpenSearch = Depends(get_opensearch),
-                 settings: Settings = Depends(get_settings),
+def disable_user(http: Request, client: Client, settings: AppSettings, name: str = NAME,
                  trail: AuditTrail = Depends(audited("user_disable", "users"))) -> dict:
     """Disable a user: their sessions stop working within seconds. Audited as user_disable, failures (404) too."""
     trail.note(target=name)
@@ -76,14 +72,13 @@ def disable_user(http: Request, name: str = NAME, client: OpenSearch = Depends(g
 
 
 @router.get("/keys")
-def keys(client: OpenSearch = Depends(get_opensearch), settings: Settings = Depends(get_settings),
-         principal: Principal = Depends(require("keys"))) -> dict:
+def keys(client: Client, settings: AppSettings, principal: Principal = Depends(require("keys"))) -> dict:
     """Every API key, revoked ones included (no secrets)."""
     return {"keys": [key.public() for key in accounts.list_keys(client, settings)]}
 
 
 @router.post("/keys", status_code=201)
-def create_key(new: NewAccount, client: OpenSearch = Depends(get_opensearch), settings: Settings = Depends(get_settings),
+def create_key(new: NewAccount, client: Client, settings: AppSettings,
                trail: AuditTrail = Depends(audited("key_create", "keys"))) -> dict:
     """Make an API key; the response holds its `token`, which is shown this once and never stored.
     Audited as key_create (without the token), refused attempts too."""
@@ -98,8 +93,8 @@ def create_key(new: NewAccount, client: OpenSearch = Depends(get_opensearch), se
 
 
 @router.delete("/keys/{key_id}")
-def revoke_key(http: Request, key_id: str = Path(pattern=r"^[0-9a-f]{16}$"), client: OpenSearch = Depends(get_opensearch),
-               settings: Settings = Depends(get_settings), trail: AuditTrail = Depends(audited("key_revoke", "keys"))) -> dict:
+def revoke_key(http: Request, client: Client, settings: AppSettings, key_id: str = Path(pattern=r"^[0-9a-f]{16}$"),
+               trail: AuditTrail = Depends(audited("key_revoke", "keys"))) -> dict:
     """Revoke an API key: it stops working within seconds; the record stays for the audit trail.
     Audited as key_revoke, failures (404) too."""
     trail.note(target=key_id)

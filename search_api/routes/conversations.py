@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
-from opensearchpy import OpenSearch
 
 from search_api.conversations import NotInConversation, get_conversation
 from search_api.audited import AuditTrail, audited
-from search_api.deps import get_opensearch, get_settings
-from services.settings import Settings
+from search_api.deps import AppSettings, Client
 
 router = APIRouter()
 
 
 @router.get("/conversations/{conversation_id}")
 def conversation(
+    client: Client,
+    settings: AppSettings,
     conversation_id: str = Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_:.-]+$"),
     around: str | None = Query(None, max_length=128, pattern=r"^[A-Za-z0-9_-]+$", description="a message id to centre on"),
     before: int = Query(10, ge=0, le=200, description="messages before `around`"),
     after: int = Query(10, ge=0, le=200, description="messages after `around` (or from the start)"),
-    client: OpenSearch = Depends(get_opensearch),
-    settings: Settings = Depends(get_settings),
     trail: AuditTrail = Depends(audited("view", "view")),
 ) -> dict:
     """Messages in conversation order (those in the caller's scope); `has_before`/`has_after` say whether

@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 from opensearchpy import OpenSearch
 
 from search_api.audited import AuditTrail, audited
-from search_api.deps import get_opensearch, get_settings
+from search_api.deps import AppSettings, Client
 from search_api.exports import CSV_COLUMNS, JSON_EXCLUDED, csv_chunks, export_hits, jsonl_chunks, primed
 from search_api.production import production_chunks
 from search_api.routes.search import audit_filters
@@ -39,24 +39,21 @@ def _hits(trail: AuditTrail, client: OpenSearch, settings: Settings, search: Sea
 
 
 @router.get("/exports/results.csv")
-def results_csv(search: SearchParameters, trail: Exporter, client: OpenSearch = Depends(get_opensearch),
-                settings: Settings = Depends(get_settings)) -> StreamingResponse:
+def results_csv(search: SearchParameters, trail: Exporter, client: Client, settings: AppSettings) -> StreamingResponse:
     """Metadata of every matching item, one CSV row each (cells that a spreadsheet would run as a formula are quoted with ')."""
     hits = _hits(trail, client, settings, search, list(CSV_COLUMNS), "csv")
     return _download(csv_chunks(hits), "text/csv; charset=utf-8", "lantern-results.csv")
 
 
 @router.get("/exports/results.jsonl")
-def results_jsonl(search: SearchParameters, trail: Exporter, client: OpenSearch = Depends(get_opensearch),
-                  settings: Settings = Depends(get_settings)) -> StreamingResponse:
+def results_jsonl(search: SearchParameters, trail: Exporter, client: Client, settings: AppSettings) -> StreamingResponse:
     """Every matching item as indexed, text included, one JSON object per line."""
     hits = _hits(trail, client, settings, search, {"excludes": list(JSON_EXCLUDED)}, "jsonl")
     return _download(jsonl_chunks(hits), "application/x-ndjson; charset=utf-8", "lantern-results.jsonl")
 
 
 @router.get("/exports/production.zip")
-def production_zip(search: SearchParameters, trail: Exporter, client: OpenSearch = Depends(get_opensearch),
-                   settings: Settings = Depends(get_settings)) -> StreamingResponse:
+def production_zip(search: SearchParameters, trail: Exporter, client: Client, settings: AppSettings) -> StreamingResponse:
     """Natives (where the original file can be verified), extracted text and manifest.csv with SHA-256 hashes."""
     hits = _hits(trail, client, settings, search, {"excludes": list(JSON_EXCLUDED)}, "production.zip")
     about = search.model_dump(mode="json", exclude={"size", "offset", "cursor", "expand"}, exclude_defaults=True)

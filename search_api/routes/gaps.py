@@ -8,31 +8,29 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response, StreamingResponse
-from opensearchpy import OpenSearch
 from pydantic import ConfigDict, Field
 
 from indexer.enrich.business import BusinessRules, BusinessTermsError
 from search_api.audited import AuditTrail, audited
-from search_api.deps import get_opensearch, get_settings
+from search_api.deps import AppSettings, Client
 from search_api.inputs import ApiModel
 from search_api.record_gaps import GapReportOptions, record_gaps_report, report_csv
 from search_api.transfer_package import NothingToTransfer, prepare_package
 from search_api.transfers import ledger_index, record_transfers
-from services.settings import Settings
 
 router = APIRouter()
 
 
 @router.get("/reports/record-gaps")
 def record_gaps(
+    client: Client,
+    settings: AppSettings,
     custodian: list[str] = Query([], description="only these custodians (repeatable); default all"),
     date_from: date | None = Query(None, alias="from", description="first day, YYYY-MM-DD"),
     date_to: date | None = Query(None, alias="to", description="last day, YYYY-MM-DD (inclusive)"),
     format: Literal["json", "csv"] = Query("json", description="json (default) or csv"),
     interval: Literal["day", "week", "month"] | None = Query(None, description="volume per day, week or month; default by span"),
     limit: int = Query(1000, ge=1, le=10_000, description="at most this many uncopied items and loss events listed"),
-    client: OpenSearch = Depends(get_opensearch),
-    settings: Settings = Depends(get_settings),
     trail: AuditTrail = Depends(audited("report", "search")),
 ):
     """Per custodian and month: private business items, how many have an official copy (by how), the
@@ -70,8 +68,8 @@ class TransferRequest(ApiModel):
 @router.post("/reports/record-gaps/transfer")
 def record_gaps_transfer(
     request: TransferRequest,
-    client: OpenSearch = Depends(get_opensearch),
-    settings: Settings = Depends(get_settings),
+    client: Client,
+    settings: AppSettings,
     trail: AuditTrail = Depends(audited("export", "export")),
 ) -> StreamingResponse:
     """A ZIP to file into the records system: every uncopied private business item in range and scope (emails as

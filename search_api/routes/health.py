@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from search_api.deps import get_settings
+from search_api.deps import AppSettings
 from services import local
-from services.settings import Settings
 
 router = APIRouter()
 
 
 @router.get("/health")
-async def health(settings: Settings = Depends(get_settings)) -> dict:
+async def health(settings: AppSettings) -> dict:
     """State of both backing services; `status` is `ok` only when both are healthy."""
     opensearch_ok, opensearch_detail = await run_in_threadpool(local.check_opensearch, settings.effective_opensearch_url, settings)
     tika_ok, tika_detail = await run_in_threadpool(local.check_tika, settings.effective_tika_url)

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Path
-from opensearchpy import OpenSearch
 
 from search_api.audited import AuditTrail, audited
-from search_api.deps import get_opensearch, get_settings
+from search_api.deps import AppSettings, Client
 from search_api.search import get_item
-from services.settings import Settings
 
 router = APIRouter()
 
 
 @router.get("/items/{item_id}")
 def item(
+    client: Client,
+    settings: AppSettings,
     item_id: str = Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$"),
-    client: OpenSearch = Depends(get_opensearch),
-    settings: Settings = Depends(get_settings),
     trail: AuditTrail = Depends(audited("view", "view")),
 ) -> dict:
     """The full item, with `parent` (or null), `attachments` (its direct children) and `also_held_by`

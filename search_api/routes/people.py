@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Path
-from opensearchpy import OpenSearch
 
 from search_api.audited import AuditTrail, audited
-from search_api.deps import get_opensearch, get_settings
+from search_api.deps import AppSettings, Client
 from search_api.people import get_person
-from services.settings import Settings
 
 router = APIRouter()
 
 
 @router.get("/people/{key}")
 def person(
+    client: Client,
+    settings: AppSettings,
     key: str = Path(min_length=8, max_length=300, pattern=r"^person:[\w@.+\-]+$", description="e.g. person:alice.hart@dhsc.gov.uk"),
-    client: OpenSearch = Depends(get_opensearch),
-    settings: Settings = Depends(get_settings),
     trail: AuditTrail = Depends(audited("view", "view")),
 ) -> dict:
     """The person's label, aliases, identities seen on items, and item counts by channel and record

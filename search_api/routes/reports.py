@@ -6,12 +6,10 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
-from opensearchpy import OpenSearch
 
 from search_api.audited import AuditTrail, audited
-from search_api.deps import get_opensearch, get_settings
+from search_api.deps import AppSettings, Client
 from search_api.reports import TermsReportRequest, filters_request, report_csv, terms_report
-from services.settings import Settings
 
 router = APIRouter()
 
@@ -19,9 +17,9 @@ router = APIRouter()
 @router.post("/reports/terms")
 def terms(
     request: TermsReportRequest,
+    client: Client,
+    settings: AppSettings,
     format: Literal["json", "csv"] = Query("json", description="json (default) or csv"),
-    client: OpenSearch = Depends(get_opensearch),
-    settings: Settings = Depends(get_settings),
     trail: AuditTrail = Depends(audited("report", "search")),
 ):
     """Per query: hits, unique hits (found by no other query), hits with families, per custodian and record;

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import Field
 
 from search_api.auth import ANONYMOUS, SESSION_COOKIE, Principal, audit, authenticate, principal_of
-from search_api.deps import get_settings
+from search_api.deps import AppSettings
 from search_api.inputs import ApiModel
 from search_api.login_guard import LoginBusy, LoginGuard
 from services.settings import Settings
@@ -29,13 +29,13 @@ def _body(principal: Principal, settings: Settings) -> dict:
 
 
 @router.get("/session")
-def who_am_i(http: Request, settings: Settings = Depends(get_settings)) -> dict:
+def who_am_i(http: Request, settings: AppSettings) -> dict:
     """The caller: name, roles, permissions and restrictions, and whether auth is on. 401 when not logged in."""
     return _body(authenticate(http), settings)
 
 
 @router.post("/session")
-def log_in(http: Request, login: Login, response: Response, settings: Settings = Depends(get_settings)) -> dict:
+def log_in(http: Request, login: Login, response: Response, settings: AppSettings) -> dict:
     """Check name and password; on success set an HttpOnly, SameSite=Strict session cookie. Every attempt is audited.
 
     Failed logins back off per name and per client address (search_api.login_guard): a locked login
@@ -79,7 +79,7 @@ def log_in(http: Request, login: Login, response: Response, settings: Settings =
 
 
 @router.delete("/session")
-def log_out(http: Request, response: Response, settings: Settings = Depends(get_settings)) -> dict:
+def log_out(http: Request, response: Response, settings: AppSettings) -> dict:
     """End the session (if any) and clear the cookie."""
     token = http.cookies.get(SESSION_COOKIE)
     if settings.auth and token:

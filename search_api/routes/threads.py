@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Path
-from opensearchpy import OpenSearch
 
 from search_api.audited import AuditTrail, audited
-from search_api.deps import get_opensearch, get_settings
+from search_api.deps import AppSettings, Client
 from search_api.search import get_thread
-from services.settings import Settings
 
 router = APIRouter()
 
 
 @router.get("/threads/{thread_id}")
 def thread(
+    client: Client,
+    settings: AppSettings,
     thread_id: str = Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_:.-]+$"),
-    client: OpenSearch = Depends(get_opensearch),
-    settings: Settings = Depends(get_settings),
     trail: AuditTrail = Depends(audited("view", "view")),
 ) -> dict:
     """Emails of the thread (those in the caller's scope); a message held by several custodians appears once

@@ -4,11 +4,10 @@
   const PAGE_SIZE = 20;
   const SORTS = ['relevance', 'date_desc', 'date_asc'];
   const EXPORTS = { 'export-csv': '/api/v1/exports/results.csv', 'export-jsonl': '/api/v1/exports/results.jsonl', 'export-zip': '/api/v1/exports/production.zip' };
-  const FACETS = ['custodian', 'channel', 'record', 'kind', 'people', 'entity_people', 'entity_orgs', 'entity_places', 'pii_types'];
-  const FACET_LABELS = {
-    custodian: 'Custodian', channel: 'Channel', record: 'Record', kind: 'Kind', people: 'Person (from, to, chat)',
-    entity_people: 'People named', entity_orgs: 'Organisations named', entity_places: 'Places named', pii_types: 'Personal data',
-  };
+  // The facets and their headings come from the item model's field table (/ui/fields.js, loaded first).
+  const FIELD_TABLE = window.LanternFields || { facets: [] };
+  const FACETS = FIELD_TABLE.facets.map((f) => f.name);
+  const FACET_LABELS = Object.fromEntries(FIELD_TABLE.facets.map((f) => [f.name, f.label]));
   const AUTH_OFF_NOTICE = 'Authentication is off — anyone who can reach this address can search';
   const NAMED_ENTITIES = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' };
 

@@ -2,7 +2,8 @@
 // (POST /api/v1/reports/terms), shown as a table and downloadable as CSV. Plain DOM, text only.
 'use strict';
 (function () {
-  const FILTERS = ['custodian', 'channel', 'record', 'kind', 'people', 'entity_people', 'entity_orgs', 'entity_places', 'pii_types'];
+  // The list filters of GET /search, from the item model's field table (/ui/fields.js, loaded first).
+  const FILTERS = (window.LanternFields || { filters: [] }).filters.filter((f) => f.filter === 'terms').map((f) => f.name);
   const $ = (id) => document.getElementById(id);
 
   // The filters of the search in the address bar, in the shape GET /search takes them.

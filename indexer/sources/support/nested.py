@@ -20,15 +20,13 @@ from collections.abc import Iterator
 from indexer import errors
 from indexer.model import Item, Problem
 from indexer.sources.support.attachments import attachment_items
-from indexer.sources.base import Member, Note, Source, SourceContext
+from indexer.sources.base import READERS, Member, Note, Source, SourceContext
 
 
 def choose_member(member: Member) -> Source | None:
     """The reader with the best `accepts_member` score for `member`, or None."""
-    from indexer.sources import SOURCES  # the registry imports every source, and sources import this module
-
     best, best_score = None, 0
-    for source in SOURCES:
+    for source in READERS:
         accepts = getattr(source, "accepts_member", None)
         score = accepts(member) if accepts is not None else 0
         if score > best_score:
