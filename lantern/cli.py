@@ -91,6 +91,7 @@ def ingest(
     """
     from indexer.journal import JournalBusy
     from indexer.pipeline import custody_for, run_ingest
+    from services.runtime import Runtime
 
     settings = get_settings()
     try:
@@ -98,9 +99,10 @@ def ingest(
     except ValueError as exc:
         fail(str(exc))
     columns = (TextColumn("{task.description}", markup=False), BarColumn(), DownloadColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=err, disable=not sys.stderr.isatty(), transient=True) as bar:
+    with Progress(*columns, console=err, disable=not sys.stderr.isatty(), transient=True) as bar, \
+            Runtime.open(settings, timeout=120) as runtime:
         try:
-            summary = run_ingest(settings, paths, custody, report, progress=_Bar(bar), timezone=timezone, restart=restart)
+            summary = run_ingest(runtime, paths, custody, report, progress=_Bar(bar), timezone=timezone, restart=restart)
         except (local.ServiceError, JournalBusy) as exc:
             fail(str(exc))
     if summary.resumed_files:
@@ -238,21 +240,22 @@ def enrich(
     report: Optional[Path] = typer.Option(None, help="exception report path (JSON Lines); default under LANTERN_HOME/reports"),
 ) -> None:
     """Re-run enrichment (entities, personal data, people, near-duplicates, official counterparts) over the existing index; no re-ingest."""
+    from indexer.enrich.counterparts import run_counterparts  # official copies of private items (record-gap report)
     from indexer.enrich.entities import ModelUnavailable
     from indexer.enrich.stage import run_enrich
+    from services.runtime import Runtime
 
-    settings = get_settings()
-    if report is None:
-        report = settings.reports_dir / f"enrich-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}.jsonl"
-    try:
-        updated, failures = run_enrich(settings, report)
-    except ModelUnavailable as exc:
-        fail(str(exc))
-    line(f"items enriched: {updated}   enrichment failures: {failures}   (NER {'on' if settings.ner else 'off'})")
-    line("exception report: ", report)
-    from indexer.enrich.counterparts import run_counterparts  # official copies of private items (record-gap report)
-
-    stats = run_counterparts(settings)
+    with Runtime.open(timeout=120) as runtime:
+        settings = runtime.settings
+        if report is None:
+            report = settings.reports_dir / f"enrich-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}.jsonl"
+        try:
+            updated, failures = run_enrich(runtime, report)
+        except ModelUnavailable as exc:
+            fail(str(exc))
+        line(f"items enriched: {updated}   enrichment failures: {failures}   (NER {'on' if settings.ner else 'off'})")
+        line("exception report: ", report)
+        stats = run_counterparts(runtime)
     line(f"private items matched to the official record: {stats.items}   updated: {stats.written}   "
                     f"({stats.items_per_second:.0f} items/s)   by official_copy: {dict(stats.by_copy)}")
 

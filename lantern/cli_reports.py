@@ -170,7 +170,7 @@ def report_gaps(
     except BusinessTermsError as exc:
         fail(str(exc))
     if refresh:
-        stats = run_counterparts(settings, client)
+        stats = run_counterparts(runtime)
         line(f"counterparts: {stats.items} private items matched in {stats.seconds:.1f} s "
              f"({stats.items_per_second:.0f}/s), {stats.written} updated", to=err)
     if transfer is not None:
